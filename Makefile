@@ -1,0 +1,78 @@
+# Two commands for a fresh machine: `make run` and `make test`. Everything else is what they call.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install install-dev assets browser lint check migrate demo serve worker bench lock clean
+
+run: install assets migrate demo ## install, migrate, create the demo schools, print logins, serve
+	@echo; echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops)"; echo
+	@if [ -n "$$REDIS_URL" ]; then \
+		$(VENV)/bin/celery -A attendance_project worker -Q celery,retrain -c 1 --loglevel=INFO & \
+		trap "kill $$! 2>/dev/null" EXIT; \
+		$(VENV)/bin/daphne -b $(HOST) -p $(PORT) attendance_project.asgi:application; \
+	else \
+		$(VENV)/bin/daphne -b $(HOST) -p $(PORT) attendance_project.asgi:application; \
+	fi
+
+test: install-dev assets browser ## install everything and run every check and test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# A stamp per lock file: reinstall only when the lock changes.
+$(VENV)/.base-installed: requirements/base.txt | $(VENV)/bin/python
+	$(PIP) install --quiet --require-hashes -r requirements/base.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements/dev.txt | $(VENV)/bin/python
+	$(PIP) install --quiet --require-hashes -r requirements/dev.txt
+	touch $@ $(VENV)/.base-installed
+
+install: $(VENV)/.base-installed
+install-dev: $(VENV)/.dev-installed
+
+# Front-end packages come from the npm registry at install time and are served as static files.
+static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor/pico
+	cp node_modules/@picocss/pico/css/pico.min.css node_modules/@picocss/pico/LICENSE.md static/vendor/pico/
+	touch $@
+
+assets: static/vendor/.installed
+
+# Browser tests drive Debian's Chromium; never a browser downloaded by a test tool.
+browser:
+	@if ! command -v chromium >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else echo "Chromium is missing: sudo apt-get install chromium chromium-driver"; fi; \
+	fi
+
+migrate: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py demo_setup
+
+bench: install-dev ## speed and accuracy figures (needs ../shared/faces)
+	$(PY) tests/benchmarks/bench_engine.py
+
+lock: ## regenerate the pinned requirements after editing requirements/*.in
+	$(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-unknown-linux-gnu requirements/base.in -o requirements/base.txt
+	$(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-unknown-linux-gnu requirements/dev.in -o requirements/dev.txt
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The recognition engine: pure Python over numpy, OpenCV, dlib and scikit-learn; no Django."""

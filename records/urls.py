@@ -1,0 +1,33 @@
+from django.urls import path
+
+from records.views import classes, dashboard, students
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("classes/", classes.class_list, name="class_list"),
+    path("classes/new/", classes.class_create, name="class_create"),
+    path("classes/<uuid:public_id>/", classes.class_detail, name="class_detail"),
+    path("classes/<uuid:public_id>/edit/", classes.class_edit, name="class_edit"),
+    path("classes/<uuid:public_id>/archive/", classes.class_archive, name="class_archive"),
+    path("classes/<uuid:public_id>/enrol/", classes.class_enrol, name="class_enrol"),
+    path(
+        "classes/<uuid:public_id>/students/<uuid:student_id>/remove/",
+        classes.class_unenrol,
+        name="class_unenrol",
+    ),
+    path(
+        "classes/<uuid:public_id>/teachers/",
+        classes.class_assign_teacher,
+        name="class_assign_teacher",
+    ),
+    path(
+        "classes/<uuid:public_id>/teachers/<uuid:teacher_id>/remove/",
+        classes.class_unassign_teacher,
+        name="class_unassign_teacher",
+    ),
+    path("students/", students.student_list, name="student_list"),
+    path("students/new/", students.student_create, name="student_create"),
+    path("students/<uuid:public_id>/", students.student_detail, name="student_detail"),
+    path("students/<uuid:public_id>/edit/", students.student_edit, name="student_edit"),
+    path("students/<uuid:public_id>/archive/", students.student_archive, name="student_archive"),
+]

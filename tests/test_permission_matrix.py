@@ -1,0 +1,140 @@
+"""Who gets what on every route. A route without a row fails the test: add the row."""
+
+import re
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ANON, TEACHER_A, ADMIN_A, ADMIN_B = "anonymous", "teacher_a", "admin_a", "admin_b"
+ROLES = (ANON, TEACHER_A, ADMIN_A, ADMIN_B)
+LOGIN = 302  # anonymous users are sent to the login page
+
+
+def _cls(s):
+    return {"public_id": s.school_class.public_id}
+
+
+def _stu(s):
+    return {"public_id": s.student.public_id}
+
+
+# name: (method, kwargs from school A, data, {role: status})
+MATRIX = {
+    "healthz": ("get", None, None, {ANON: 200, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 200}),
+    "login": ("get", None, None, {ANON: 200, TEACHER_A: 302, ADMIN_A: 302, ADMIN_B: 302}),
+    "logout": ("post", None, None, {ANON: 302, TEACHER_A: 302, ADMIN_A: 302, ADMIN_B: 302}),
+    "dashboard": ("get", None, None, {ANON: LOGIN, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 200}),
+    "teacher_list": ("get", None, None, {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 200}),
+    "teacher_create": (
+        "get",
+        None,
+        None,
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 200},
+    ),
+    "class_list": ("get", None, None, {ANON: LOGIN, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 200}),
+    "class_create": ("get", None, None, {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 200}),
+    "class_detail": ("get", _cls, None, {ANON: LOGIN, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 404}),
+    "class_edit": ("get", _cls, None, {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 404}),
+    "class_archive": (
+        "post",
+        _cls,
+        None,
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 302, ADMIN_B: 404},
+    ),
+    "class_enrol": (
+        "post",
+        _cls,
+        lambda s: {"student": s.student.public_id},
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 400, ADMIN_B: 404},  # A's student is already in
+    ),
+    "class_unenrol": (
+        "post",
+        lambda s: {**_cls(s), "student_id": s.student.public_id},
+        None,
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 302, ADMIN_B: 404},
+    ),
+    "class_assign_teacher": (
+        "post",
+        _cls,
+        lambda s: {"teacher": s.teacher.user.public_id},
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 302, ADMIN_B: 404},
+    ),
+    "class_unassign_teacher": (
+        "post",
+        lambda s: {**_cls(s), "teacher_id": s.teacher.user.public_id},
+        None,
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 302, ADMIN_B: 404},
+    ),
+    "student_list": ("get", None, None, {ANON: LOGIN, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 200}),
+    "student_create": (
+        "get",
+        None,
+        None,
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 200},
+    ),
+    "student_detail": (
+        "get",
+        _stu,
+        None,
+        {ANON: LOGIN, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 404},
+    ),
+    "student_edit": ("get", _stu, None, {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 404}),
+    "student_archive": (
+        "post",
+        _stu,
+        None,
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 302, ADMIN_B: 404},
+    ),
+}
+# The Django admin is its own application with its own permission checks; its entry is a row,
+# and tests/accounts/test_admin.py covers what staff of each school see inside it.
+ADMIN_SITE_NAMESPACE = "admin"
+
+
+def _route_names(patterns, namespace=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace or namespace
+            yield from _route_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_every_route_has_a_row_in_the_matrix():
+    names = set(_route_names(get_resolver().url_patterns))
+    unnamed = [name for name in names if name is None]
+    assert unnamed == [], "every route needs a name to have a row"
+    project_routes = {n for n in names if not n.startswith(f"{ADMIN_SITE_NAMESPACE}:")}
+    assert project_routes - MATRIX.keys() == set(), "routes without a row"
+    assert MATRIX.keys() - project_routes == set(), "rows for routes that no longer exist"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_permission_matrix(name, role, school_a, school_b, client_for):
+    method, kwargs, data, expected = MATRIX[name]
+    membership = {
+        ANON: None,
+        TEACHER_A: school_a.teacher,
+        ADMIN_A: school_a.admin,
+        ADMIN_B: school_b.admin,
+    }[role]
+    url = reverse(name, kwargs=kwargs(school_a) if kwargs else None)
+    client = client_for(membership)
+    response = getattr(client, method)(url, data(school_a) if data else None)
+    assert response.status_code == expected[role], response.content[:300]
+    if role == ANON and expected[role] == LOGIN and name not in {"logout"}:
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_an_unknown_uuid_and_another_schools_uuid_get_the_same_404(school_a, school_b, client_for):
+    client = client_for(school_b.admin)
+    theirs = client.get(reverse("class_detail", kwargs=_cls(school_a)))
+    unknown = client.get(reverse("class_detail", kwargs={"public_id": uuid.uuid4()}))
+    assert theirs.status_code == unknown.status_code == 404
+
+    def without_csrf(text):
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text)
+
+    assert without_csrf(theirs.text) == without_csrf(unknown.text)
