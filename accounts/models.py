@@ -41,6 +41,12 @@ class Organisation(models.Model):
     late_after_minutes = models.PositiveSmallIntegerField(
         default=10, validators=[MaxValueValidator(240)]
     )
+    correction_window_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(24 * 31)],
+        help_text="How long after a session closes its teacher may still correct it; "
+        "admins always may.",
+    )
     retention_days = models.PositiveIntegerField(
         default=365,
         validators=[MinValueValidator(1), MaxValueValidator(3650)],

@@ -1,9 +1,11 @@
 import uuid
+from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from django_scopes import ScopedManager
 
-from accounts.models import Membership, Organisation
+from accounts.models import Membership, Organisation, User
 
 
 class TenantModel(models.Model):
@@ -139,3 +141,157 @@ class TeacherAssignment(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.teacher.user} teaches {self.school_class}"
+
+
+class SessionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class ClassSession(TenantModel):
+    """One lesson's register for one class: opened by a teacher, closed when the lesson ends."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="class_sessions"
+    )
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="sessions")
+    # Kept when the teacher leaves the school: the register outlives the login.
+    opened_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, related_name="opened_sessions"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=8, choices=SessionStatus.choices, default=SessionStatus.OPEN
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = "session"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_class"],
+                condition=models.Q(status="open"),
+                name="one_open_session_per_class",
+                violation_error_message="This class already has an open session.",
+            )
+        ]
+        indexes = [models.Index(fields=["organisation", "opened_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.school_class} · {self.opened_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == SessionStatus.OPEN
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", "Present"
+    LATE = "late", "Late"
+    ABSENT = "absent", "Absent"
+    EXCUSED = "excused", "Excused"
+
+
+class AttendanceSource(models.TextChoices):
+    FACE = "face", "Face recognition"
+    MANUAL = "manual", "Marked by hand"
+    API = "api", "Student information system"
+    ADMIN = "admin", "Django admin"
+
+
+class AttendanceRecord(TenantModel):
+    """A student's state in one session. Written only by `records.services`, which audits it."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="attendance_records"
+    )
+    session = models.ForeignKey(ClassSession, on_delete=models.CASCADE, related_name="records")
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="attendance_records"
+    )
+    status = models.CharField(max_length=8, choices=AttendanceStatus.choices)
+    excuse_reason = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=8, choices=AttendanceSource.choices)
+    # When the student was first seen (face) or marked present/late (by hand); None if never.
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    # The embedding distance and model version of a face match, for later review.
+    distance = models.FloatField(null=True, blank=True)
+    model_version = models.PositiveIntegerField(null=True, blank=True)
+    marked_by = models.ForeignKey(
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="marked_records",
+    )
+
+    class Meta:
+        ordering = ["student__family_name", "student__given_name"]
+        verbose_name = "attendance record"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "student"],
+                name="attendance_record_unique_student_per_session",
+                violation_error_message="The student already has a record in this session.",
+            )
+        ]
+        indexes = [models.Index(fields=["organisation", "first_seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.student} · {self.get_status_display()} · {self.session}"
+
+
+AUDIT_IMMUTABLE = "Audit rows cannot be changed or deleted."
+
+
+class AuditQuerySet(models.QuerySet):
+    """Bulk update and delete would rewrite history without a trace: refused."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError(AUDIT_IMMUTABLE)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError(AUDIT_IMMUTABLE)
+
+
+class AttendanceChange(TenantModel):
+    """The immutable audit trail of a record: who changed what, when, why, by which path.
+
+    Rows are only ever inserted. They go away only with their record (a student erased), which
+    the database cascade does without calling `delete()`.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="attendance_changes"
+    )
+    record = models.ForeignKey(AttendanceRecord, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    # "" for the record's first status.
+    old_status = models.CharField(max_length=8, choices=AttendanceStatus.choices, blank=True)
+    new_status = models.CharField(max_length=8, choices=AttendanceStatus.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=8, choices=AttendanceSource.choices)
+    updated_at = None  # never updated
+
+    objects = ScopedManager(
+        _manager_class=models.Manager.from_queryset(AuditQuerySet), organisation="organisation"
+    )
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        verbose_name = "attendance change"
+
+    def __str__(self) -> str:
+        return f"{self.old_status or '—'} → {self.new_status} ({self.get_source_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError(AUDIT_IMMUTABLE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError(AUDIT_IMMUTABLE)
