@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from accounts.models import Membership
-from records.models import Student
+from records.models import AttendanceStatus, Student
 
 
 class StudentForm(forms.Form):
@@ -49,3 +49,14 @@ class TeacherAssignForm(forms.Form):
         self.fields["teacher"].choices = [
             (str(m.user.public_id), m.user.get_full_name() or m.user.username) for m in teachers
         ]
+
+
+class MarkForm(forms.Form):
+    """One tap on the session page: a status button, and the reason box beside it."""
+
+    status = forms.ChoiceField(choices=AttendanceStatus.choices)
+    reason = forms.CharField(max_length=200, required=False)
+
+
+class DailyExportForm(forms.Form):
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])

@@ -5,16 +5,31 @@ safety net, not the filter. A `*_get` raises the same NotFound whether the objec
 school's, not the viewer's, or does not exist.
 """
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.errors import NotFound
 from accounts.models import Membership, Organisation
-from records.models import SchoolClass, Student
+from records.models import (
+    AttendanceChange,
+    AttendanceRecord,
+    AttendanceStatus,
+    ClassSession,
+    Enrollment,
+    SchoolClass,
+    SessionStatus,
+    Student,
+)
 
 CLASS_NOT_FOUND = "No such class."
 STUDENT_NOT_FOUND = "No such student."
+SESSION_NOT_FOUND = "No such session."
 
 
 def school_classes_for(
@@ -88,3 +103,119 @@ def organisation_summary(*, organisation: Organisation) -> dict[str, int]:
         "classes": organisation.school_classes.filter(archived_at__isnull=True).count(),
         "teachers": organisation.memberships.filter(role="teacher").count(),
     }
+
+
+# ----------------------------------------------------------------------------- sessions
+
+
+def class_sessions_for(*, membership: Membership) -> QuerySet[ClassSession]:
+    """An admin sees every session of the school; a teacher the sessions of classes they teach."""
+    sessions = membership.organisation.class_sessions.all()
+    if not membership.is_admin:
+        sessions = sessions.filter(school_class__teacher_assignments__teacher=membership)
+    return sessions.select_related("organisation", "school_class", "opened_by__user")
+
+
+def class_session_get(*, membership: Membership, public_id: UUID | str) -> ClassSession:
+    try:
+        return class_sessions_for(membership=membership).get(public_id=public_id)
+    except ClassSession.DoesNotExist as error:
+        raise NotFound(SESSION_NOT_FOUND) from error
+
+
+def open_session_of(*, school_class: SchoolClass) -> ClassSession | None:
+    return school_class.sessions.filter(status=SessionStatus.OPEN).first()
+
+
+def recent_sessions_of(*, school_class: SchoolClass, limit: int = 10) -> QuerySet[ClassSession]:
+    return school_class.sessions.select_related("opened_by__user").order_by("-opened_at")[:limit]
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    student: Student
+    record: AttendanceRecord | None
+
+    @property
+    def state(self) -> str:
+        """The student's state as the page shows it: a status, or "not yet"."""
+        return self.record.status if self.record else "not_yet"
+
+
+def session_roster(*, session: ClassSession) -> list[RosterRow]:
+    """Everyone in the class, plus anyone with a record who has since left it. Two queries."""
+    organisation = session.organisation
+    enrolled = Enrollment.objects.filter(
+        organisation=organisation, school_class_id=session.school_class_id
+    ).values("student_id")
+    recorded = AttendanceRecord.objects.filter(organisation=organisation, session=session).values(
+        "student_id"
+    )
+    students = (
+        organisation.students.filter(
+            Q(pk__in=enrolled, archived_at__isnull=True) | Q(pk__in=recorded)
+        )
+        .order_by("family_name", "given_name", "student_number")
+        .prefetch_related(
+            Prefetch(
+                "attendance_records",
+                queryset=AttendanceRecord.objects.filter(session=session),
+                to_attr="session_records",
+            )
+        )
+    )
+    return [
+        RosterRow(student=s, record=s.session_records[0] if s.session_records else None)
+        for s in students
+    ]
+
+
+def roster_counts(*, rows: list[RosterRow]) -> dict[str, int]:
+    counts = dict.fromkeys([*AttendanceStatus.values, "not_yet"], 0)
+    for row in rows:
+        counts[row.state] += 1
+    return counts
+
+
+def attendance_changes_of(*, record: AttendanceRecord) -> QuerySet[AttendanceChange]:
+    return record.changes.select_related("changed_by").order_by("changed_at", "id")
+
+
+# ----------------------------------------------------------------------------- days and exports
+
+
+def school_today(*, organisation: Organisation) -> date:
+    return timezone.localtime(timezone=ZoneInfo(organisation.timezone)).date()
+
+
+def day_bounds(*, organisation: Organisation, day: date) -> tuple[datetime, datetime]:
+    """A school day as aware datetimes: midnight to midnight in the school's time zone."""
+    zone = ZoneInfo(organisation.timezone)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end
+
+
+def daily_check_ins(
+    *, school_class: SchoolClass, day: date
+) -> Iterator[tuple[str, str, str, datetime]]:
+    """(given name, family name, number, first seen) of a class's check-ins on one school day,
+    in the order they happened; streamed from the database in chunks."""
+    organisation = school_class.organisation
+    start, end = day_bounds(organisation=organisation, day=day)
+    return (
+        organisation.attendance_records.filter(
+            session__school_class=school_class,
+            status__in=[AttendanceStatus.PRESENT, AttendanceStatus.LATE],
+            first_seen_at__gte=start,
+            first_seen_at__lt=end,
+        )
+        .order_by("first_seen_at", "pk")
+        .values_list(
+            "student__given_name",
+            "student__family_name",
+            "student__student_number",
+            "first_seen_at",
+        )
+        .iterator(chunk_size=2000)
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records.views import classes, dashboard, students
+from records.views import classes, dashboard, sessions, students
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -24,6 +24,23 @@ urlpatterns = [
         "classes/<uuid:public_id>/teachers/<uuid:teacher_id>/remove/",
         classes.class_unassign_teacher,
         name="class_unassign_teacher",
+    ),
+    path(
+        "classes/<uuid:public_id>/sessions/start/",
+        sessions.session_start,
+        name="session_start",
+    ),
+    path(
+        "classes/<uuid:public_id>/export/daily.csv",
+        sessions.class_daily_csv,
+        name="class_daily_csv",
+    ),
+    path("sessions/<uuid:public_id>/", sessions.session_detail, name="session_detail"),
+    path("sessions/<uuid:public_id>/close/", sessions.session_close, name="session_close"),
+    path(
+        "sessions/<uuid:public_id>/students/<uuid:student_id>/mark/",
+        sessions.session_mark,
+        name="session_mark",
     ),
     path("students/", students.student_list, name="student_list"),
     path("students/new/", students.student_create, name="student_create"),

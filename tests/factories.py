@@ -3,7 +3,17 @@
 import factory
 
 from accounts.models import Membership, Organisation, Role, User
-from records.models import Enrollment, SchoolClass, Student, TeacherAssignment
+from records.models import (
+    AttendanceRecord,
+    AttendanceSource,
+    AttendanceStatus,
+    ClassSession,
+    Enrollment,
+    SchoolClass,
+    SessionStatus,
+    Student,
+    TeacherAssignment,
+)
 
 PASSWORD = "correct-horse-battery"
 
@@ -80,3 +90,31 @@ class TeacherAssignmentFactory(factory.django.DjangoModelFactory):
     teacher = factory.SubFactory(
         MembershipFactory, organisation=factory.SelfAttribute("..organisation")
     )
+
+
+class ClassSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClassSession
+
+    school_class = factory.SubFactory(SchoolClassFactory)
+    organisation = factory.SelfAttribute("school_class.organisation")
+    opened_by = factory.SubFactory(
+        MembershipFactory, organisation=factory.SelfAttribute("..organisation"), role=Role.ADMIN
+    )
+    status = SessionStatus.OPEN
+
+
+class AttendanceRecordFactory(factory.django.DjangoModelFactory):
+    """A record as a database row, for reads; tests of writes go through the services."""
+
+    class Meta:
+        model = AttendanceRecord
+
+    session = factory.SubFactory(ClassSessionFactory)
+    organisation = factory.SelfAttribute("session.organisation")
+    student = factory.SubFactory(
+        StudentFactory, organisation=factory.SelfAttribute("..organisation")
+    )
+    status = AttendanceStatus.PRESENT
+    source = AttendanceSource.MANUAL
+    first_seen_at = factory.SelfAttribute("session.opened_at")

@@ -19,6 +19,15 @@ def _stu(s):
     return {"public_id": s.student.public_id}
 
 
+def _ses(s):
+    """An open session of school A's class, opened by its teacher."""
+    from tests.factories import ClassSessionFactory
+
+    return {
+        "public_id": ClassSessionFactory(school_class=s.school_class, opened_by=s.teacher).public_id
+    }
+
+
 # name: (method, kwargs from school A, data, {role: status})
 MATRIX = {
     "healthz": ("get", None, None, {ANON: 200, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 200}),
@@ -85,6 +94,36 @@ MATRIX = {
         _stu,
         None,
         {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 302, ADMIN_B: 404},
+    ),
+    "session_start": (
+        "post",
+        _cls,
+        None,
+        {ANON: LOGIN, TEACHER_A: 302, ADMIN_A: 302, ADMIN_B: 404},
+    ),
+    "session_detail": (
+        "get",
+        _ses,
+        None,
+        {ANON: LOGIN, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 404},
+    ),
+    "session_mark": (
+        "post",
+        lambda s: {**_ses(s), "student_id": s.student.public_id},
+        lambda s: {"status": "present"},
+        {ANON: LOGIN, TEACHER_A: 302, ADMIN_A: 302, ADMIN_B: 404},
+    ),
+    "session_close": (
+        "post",
+        _ses,
+        None,
+        {ANON: LOGIN, TEACHER_A: 302, ADMIN_A: 302, ADMIN_B: 404},
+    ),
+    "class_daily_csv": (
+        "get",
+        _cls,
+        None,
+        {ANON: LOGIN, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 404},
     ),
 }
 # The Django admin is its own application with its own permission checks; its entry is a row,

@@ -50,6 +50,9 @@ def class_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "school_class": school_class,
         "roster": selectors.class_roster(school_class=school_class),
         "teachers": school_class.teachers.select_related("user"),
+        "open_session": selectors.open_session_of(school_class=school_class),
+        "recent_sessions": selectors.recent_sessions_of(school_class=school_class),
+        "today": selectors.school_today(organisation=membership.organisation),
     }
     if membership.is_admin:
         context["enrol_form"] = EnrolForm(

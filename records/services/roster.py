@@ -1,4 +1,4 @@
-"""Every write to classes, students and their links. Entry points call these, never `.save()`.
+"""Every write to classes, students and their links.
 
 Each service validates with `full_clean()` (so the database constraint is never the first to
 notice a duplicate), refuses to link objects of two schools, and raises DomainError with a

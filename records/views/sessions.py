@@ -1,0 +1,120 @@
+"""The register: start a session, mark by hand, close it, and the seed-compatible daily CSV."""
+
+import csv
+from collections.abc import Iterable, Iterator
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import member_required
+from accounts.errors import DomainError, NotFound, PermissionDenied
+from records import selectors, services
+from records.forms import DailyExportForm, MarkForm
+from records.models import AttendanceStatus
+
+BAD_DATE = "Give the day as YYYY-MM-DD, for example 2026-03-02."
+BAD_MARK = "Choose present, late, absent or excused."
+
+
+@require_POST
+@member_required
+def session_start(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    membership = request.membership
+    school_class = selectors.school_class_get(membership=membership, public_id=public_id)
+    session, created = services.session_open(school_class=school_class, opened_by=membership)
+    if not created:
+        messages.info(request, "This class already has an open session: here it is.")
+    return redirect("session_detail", public_id=session.public_id)
+
+
+@member_required
+def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    session = selectors.class_session_get(membership=request.membership, public_id=public_id)
+    rows = selectors.session_roster(session=session)
+    context = {
+        "session": session,
+        "rows": rows,
+        "counts": selectors.roster_counts(rows=rows),
+        "statuses": AttendanceStatus.choices,
+        "school_zone": session.organisation.timezone,
+    }
+    return render(request, "records/session_detail.html", context)
+
+
+@require_POST
+@member_required
+def session_mark(request: HttpRequest, public_id: UUID, student_id: UUID) -> HttpResponse:
+    membership = request.membership
+    session = selectors.class_session_get(membership=membership, public_id=public_id)
+    student = selectors.student_get(membership=membership, public_id=student_id)
+    form = MarkForm(request.POST)
+    if not form.is_valid():
+        raise DomainError(BAD_MARK)
+    try:
+        record = services.attendance_mark_by_hand(
+            session=session, student=student, actor=request.user, **form.cleaned_data
+        )
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as error:
+        # A missing reason and the like: said on the page the teacher is looking at.
+        messages.error(request, f"{student.full_name}: {error.message}")
+    else:
+        messages.success(request, f"{student.full_name}: {record.get_status_display()}.")
+    url = reverse("session_detail", kwargs={"public_id": session.public_id})
+    return redirect(f"{url}#student-{student.public_id}")
+
+
+@require_POST
+@member_required
+def session_close(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    session = selectors.class_session_get(membership=request.membership, public_id=public_id)
+    was_open = session.is_open
+    session = services.session_close(session=session, closed_by=request.membership)
+    if was_open:
+        messages.success(request, "Session closed; everyone not seen is marked absent.")
+    return redirect("session_detail", public_id=session.public_id)
+
+
+class _Echo:
+    """csv.writer writes into this and hands the line back, so rows stream one at a time."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(header: Iterable[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow(row)
+
+
+@require_GET
+@member_required
+def class_daily_csv(request: HttpRequest, public_id: UUID) -> StreamingHttpResponse:
+    """The seed tool's file: `Name,Roll,Time` of one day's check-ins, times in school time."""
+    school_class = selectors.school_class_get(membership=request.membership, public_id=public_id)
+    form = DailyExportForm(request.GET)
+    if not form.is_valid():
+        raise DomainError(BAD_DATE, field="date")
+    organisation = school_class.organisation
+    day = form.cleaned_data["date"] or selectors.school_today(organisation=organisation)
+    zone = ZoneInfo(organisation.timezone)
+    check_ins = selectors.daily_check_ins(school_class=school_class, day=day)
+    rows = (
+        (f"{given} {family}", number, seen.astimezone(zone).strftime("%H:%M:%S"))
+        for given, family, number, seen in check_ins
+    )
+    response = StreamingHttpResponse(
+        _csv_lines(("Name", "Roll", "Time"), rows), content_type="text/csv; charset=utf-8"
+    )
+    filename = f"attendance-{slugify(school_class.name) or 'class'}-{day:%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
