@@ -139,11 +139,6 @@ class AttendanceRecordAdmin(OrganisationAdminMixin, admin.ModelAdmin):
         )
         obj.refresh_from_db()
 
-    def save_related(
-        self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool
-    ) -> None:
-        """The audit inline is read-only; there is nothing related to save."""
-
 
 @admin.register(AttendanceChange)
 class AttendanceChangeAdmin(OrganisationAdminMixin, admin.ModelAdmin):

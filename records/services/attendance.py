@@ -256,7 +256,14 @@ def attendance_mark(
                 record.save()
         except IntegrityError:
             return AttendanceRecord.objects.get(session=session, student=student), False
-        _audit(record=record, old_status="", actor=actor, reason=reason, source=source, at=at)
+        _audit(
+            record=record,
+            old_status="",
+            actor=actor,
+            reason=reason,
+            source=source,
+            at=timezone.now(),  # when it was written; `at` is when the student was seen
+        )
         transaction.on_commit(
             lambda: signals.attendance_marked.send(sender=AttendanceRecord, record=record)
         )
