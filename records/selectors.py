@@ -181,6 +181,30 @@ def attendance_changes_of(*, record: AttendanceRecord) -> QuerySet[AttendanceCha
     return record.changes.select_related("changed_by").order_by("changed_at", "id")
 
 
+def student_attendance_history(
+    *, membership: Membership, student: Student, limit: int = 50
+) -> QuerySet[AttendanceRecord]:
+    """A student's latest records with their audit trails; a teacher sees their classes' only.
+
+    Two queries whatever the length: the records, then every change of them.
+    """
+    records = membership.organisation.attendance_records.filter(student=student)
+    if not membership.is_admin:
+        records = records.filter(session__school_class__teacher_assignments__teacher=membership)
+    return (
+        records.select_related("session__school_class")
+        .prefetch_related(
+            Prefetch(
+                "changes",
+                queryset=AttendanceChange.objects.select_related("changed_by").order_by(
+                    "changed_at", "id"
+                ),
+            )
+        )
+        .order_by("-session__opened_at")[:limit]
+    )
+
+
 # ----------------------------------------------------------------------------- days and exports
 
 

@@ -53,7 +53,12 @@ def student_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     classes = selectors.school_classes_for(membership=request.membership).filter(
         enrollments__student=student
     )
-    return render(request, "records/student_detail.html", {"student": student, "classes": classes})
+    history = selectors.student_attendance_history(membership=request.membership, student=student)
+    return render(
+        request,
+        "records/student_detail.html",
+        {"student": student, "classes": classes, "history": history},
+    )
 
 
 @admin_required

@@ -9,6 +9,7 @@ from accounts.errors import DomainError
 from accounts.scoping import organisation_scope
 from records import services
 from records.models import AttendanceChange, AttendanceRecord
+from tests.factories import EnrollmentFactory, SchoolClassFactory, TeacherAssignmentFactory
 from tests.records.conftest import minutes_after_opening
 
 
@@ -256,3 +257,32 @@ def test_school_b_staff_cannot_open_a_school_a_record_in_the_admin(
     response = client.get(f"/admin/records/attendancerecord/{marked.pk}/change/")
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
+
+
+def test_the_students_page_shows_their_records_with_the_trail(
+    school_a, school_b, marked, client_for, django_assert_max_num_queries
+):
+    with organisation_scope(school_a.organisation):
+        services.attendance_set_status(
+            record=marked,
+            status="late",
+            reason="Signed in at the office",
+            actor=school_a.admin.user,
+            source="manual",
+        )
+    client = client_for(school_a.teacher)
+    client.get("/")
+    # session, user, membership, student, classes, records, their changes: not one per row
+    with django_assert_max_num_queries(7):
+        page = client.get(f"/students/{school_a.student.public_id}/")
+    assert "Signed in at the office" in page.text
+    assert "present → late" in page.text
+
+
+def test_a_teacher_sees_no_records_of_classes_they_do_not_teach(school_a, marked, client_for):
+    other_class = SchoolClassFactory(organisation=school_a.organisation)
+    teacher = TeacherAssignmentFactory(school_class=other_class).teacher
+    EnrollmentFactory(school_class=other_class, student=school_a.student)
+    page = client_for(teacher).get(f"/students/{school_a.student.public_id}/")
+    assert page.status_code == 200
+    assert "No attendance recorded yet." in page.text
