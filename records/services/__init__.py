@@ -9,6 +9,7 @@ from records.services.attendance import (
     attendance_mark_by_hand,
     attendance_set_status,
     session_close,
+    session_correctable,
     session_open,
 )
 from records.services.roster import (
@@ -49,6 +50,7 @@ __all__ = [
     "school_class_restore",
     "school_class_update",
     "session_close",
+    "session_correctable",
     "session_open",
     "student_archive",
     "student_create",

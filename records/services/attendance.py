@@ -287,10 +287,21 @@ def _authorise_correction(
         return membership
     if not _teaches(membership, session.school_class_id):
         raise PermissionDenied(NOT_THEIR_CLASS)
-    window = timedelta(hours=organisation.correction_window_hours)
-    if not session.is_open and session.closed_at is not None and now > session.closed_at + window:
+    if not session_correctable(session=session, membership=membership, now=now):
         raise PermissionDenied(correction_locked_message(organisation.correction_window_hours))
     return membership
+
+
+def session_correctable(
+    *, session: ClassSession, membership: Membership, now: datetime | None = None
+) -> bool:
+    """Whether the session's records may still change: always for admins; for its teachers
+    while open and for the school's correction window after close. Pages ask this to hide
+    buttons; `attendance_set_status` enforces it."""
+    if membership.is_admin or session.is_open or session.closed_at is None:
+        return True
+    window = timedelta(hours=session.organisation.correction_window_hours)
+    return (now or timezone.now()) <= session.closed_at + window
 
 
 @transaction.atomic

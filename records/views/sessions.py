@@ -43,6 +43,7 @@ def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "counts": selectors.roster_counts(rows=rows),
         "statuses": AttendanceStatus.choices,
         "school_zone": session.organisation.timezone,
+        "can_mark": services.session_correctable(session=session, membership=request.membership),
     }
     return render(request, "records/session_detail.html", context)
 

@@ -1,5 +1,7 @@
 """Opening and closing a session: one open session per class, absent for everyone not seen."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import IntegrityError
 
@@ -243,3 +245,17 @@ def test_the_session_roster_takes_the_same_queries_for_3_or_30_students(
 def test_the_class_page_lists_its_sessions(school_a, school_b, session_a, client_for):
     page = client_for(school_a.admin).get(f"/classes/{school_a.school_class.public_id}/")
     assert f"/sessions/{session_a.public_id}/" in page.text
+
+
+def test_after_the_correction_window_the_teacher_sees_no_mark_buttons_but_the_admin_does(
+    school_a, session_a, clock, client_for
+):
+    with organisation_scope(school_a.organisation):
+        services.session_close(session=session_a, closed_by=school_a.teacher)
+    url = f"/sessions/{session_a.public_id}/"
+    assert "/mark/" in client_for(school_a.teacher).get(url).text
+    clock.move_to(OPENED + timedelta(hours=25), tick=False)
+    teacher_page = client_for(school_a.teacher).get(url)
+    assert "/mark/" not in teacher_page.text
+    assert "ask a school admin" in teacher_page.text
+    assert "/mark/" in client_for(school_a.admin).get(url).text
