@@ -1,7 +1,9 @@
+import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.errors import DomainError
 from accounts.scoping import (
@@ -26,8 +28,13 @@ class OrganisationScopeMiddleware:
         request.membership = membership
         request.organisation = membership.organisation if membership else None
         if membership is not None:
-            with organisation_scope(membership.organisation):
-                return self.get_response(request)
+            # Pages, forms and the admin's date filters speak the school's time, not the server's.
+            timezone.activate(zoneinfo.ZoneInfo(membership.organisation.timezone))
+            try:
+                with organisation_scope(membership.organisation):
+                    return self.get_response(request)
+            finally:
+                timezone.deactivate()
         if request.user.is_superuser and request.path.startswith("/admin/"):
             with all_organisations_for_superuser(request.user):
                 return self.get_response(request)

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from asgiref.sync import async_to_sync
 from django.apps import apps
+from django.utils import timezone
 from django_scopes import ScopeError
 
 from accounts.consumers import OrganisationConsumerMixin, scoped_database_sync_to_async
+from accounts.middleware import OrganisationScopeMiddleware
 from accounts.models import Organisation
 from accounts.scoping import organisation_scope
 from accounts.tasks import OrganisationTask
@@ -153,3 +155,17 @@ def test_import_contracts_hold():
         [str(lint_imports)], cwd=REPO_ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pages_speak_the_schools_time_zone(school_a, school_b, client_for):
+    school_b.organisation.timezone = "Pacific/Auckland"
+    school_b.organisation.save()
+    seen = {}
+
+    def view(request):
+        seen["timezone"] = timezone.get_current_timezone_name()
+
+    request = client_for(school_b.admin).get("/").wsgi_request  # a logged-in request
+    OrganisationScopeMiddleware(view)(request)
+    assert seen["timezone"] == "Pacific/Auckland"
+    assert timezone.get_current_timezone_name() == "UTC"  # restored after the request
