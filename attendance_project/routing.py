@@ -1,5 +1,10 @@
 """Every WebSocket route of the project; the permission matrix walks this list."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-websocket_urlpatterns: list[URLPattern] = []
+from records.consumers import LiveFeedConsumer
+
+websocket_urlpatterns = [
+    path("ws/live/", LiveFeedConsumer.as_asgi(), name="ws_live_organisation"),
+    path("ws/sessions/<uuid:public_id>/live/", LiveFeedConsumer.as_asgi(), name="ws_live_session"),
+]

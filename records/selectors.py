@@ -159,7 +159,10 @@ def session_roster(*, session: ClassSession) -> list[RosterRow]:
         .prefetch_related(
             Prefetch(
                 "attendance_records",
-                queryset=AttendanceRecord.objects.filter(session=session),
+                # The join lets live payloads name the class without a query per record.
+                queryset=AttendanceRecord.objects.filter(session=session).select_related(
+                    "session__school_class"
+                ),
                 to_attr="session_records",
             )
         )
@@ -243,3 +246,39 @@ def daily_check_ins(
         )
         .iterator(chunk_size=2000)
     )
+
+
+# ----------------------------------------------------------------------------- live pages
+
+
+def sessions_of_day(*, membership: Membership, day: date) -> QuerySet[ClassSession]:
+    """The day's sessions the viewer may see, each with its counts, in one query."""
+    start, end = day_bounds(organisation=membership.organisation, day=day)
+    records = "records__status"
+    return (
+        class_sessions_for(membership=membership)
+        .filter(opened_at__gte=start, opened_at__lt=end)
+        .annotate(
+            enrolled=Count("school_class__enrollments", distinct=True),
+            present=Count("records", filter=Q(**{records: "present"}), distinct=True),
+            late=Count("records", filter=Q(**{records: "late"}), distinct=True),
+            absent=Count("records", filter=Q(**{records: "absent"}), distinct=True),
+            excused=Count("records", filter=Q(**{records: "excused"}), distinct=True),
+        )
+        .order_by("-opened_at")
+    )
+
+
+def recent_check_ins(
+    *, membership: Membership, day: date, limit: int = 20
+) -> QuerySet[AttendanceRecord]:
+    """The day's latest marks the viewer may see, newest first."""
+    start, end = day_bounds(organisation=membership.organisation, day=day)
+    records = membership.organisation.attendance_records.filter(
+        updated_at__gte=start, updated_at__lt=end
+    )
+    if not membership.is_admin:
+        records = records.filter(session__school_class__teacher_assignments__teacher=membership)
+    return records.select_related("session__school_class", "student").order_by("-updated_at")[
+        :limit
+    ]

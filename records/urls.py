@@ -4,6 +4,7 @@ from records.views import classes, dashboard, sessions, students
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
+    path("today.json", dashboard.dashboard_state, name="dashboard_state"),
     path("classes/", classes.class_list, name="class_list"),
     path("classes/new/", classes.class_create, name="class_create"),
     path("classes/<uuid:public_id>/", classes.class_detail, name="class_detail"),
@@ -37,6 +38,7 @@ urlpatterns = [
     ),
     path("sessions/<uuid:public_id>/", sessions.session_detail, name="session_detail"),
     path("sessions/<uuid:public_id>/close/", sessions.session_close, name="session_close"),
+    path("sessions/<uuid:public_id>/state.json", sessions.session_state, name="session_state"),
     path(
         "sessions/<uuid:public_id>/students/<uuid:student_id>/mark/",
         sessions.session_mark,

@@ -125,6 +125,19 @@ MATRIX = {
         None,
         {ANON: LOGIN, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 404},
     ),
+    # Live pages re-sync from these when their socket (re)connects.
+    "session_state": (
+        "get",
+        _ses,
+        None,
+        {ANON: LOGIN, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 404},
+    ),
+    "dashboard_state": (
+        "get",
+        None,
+        None,
+        {ANON: LOGIN, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 200},
+    ),
 }
 # The Django admin is its own application with its own permission checks; its entry is a row,
 # and tests/accounts/test_admin.py covers what staff of each school see inside it.

@@ -6,15 +6,16 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import member_required
 from accounts.errors import DomainError, NotFound, PermissionDenied
-from records import selectors, services
+from records import live, selectors, services
 from records.forms import DailyExportForm, MarkForm
 from records.models import AttendanceStatus
 
@@ -119,3 +120,32 @@ def class_daily_csv(request: HttpRequest, public_id: UUID) -> StreamingHttpRespo
     filename = f"attendance-{slugify(school_class.name) or 'class'}-{day:%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@never_cache
+@require_GET
+@member_required
+def session_state(request: HttpRequest, public_id: UUID) -> JsonResponse:
+    """What the live session page shows, read from the database: it calls this whenever its
+    socket (re)connects, so an event the channel layer dropped is never missing for long."""
+    session = selectors.class_session_get(membership=request.membership, public_id=public_id)
+    rows = selectors.session_roster(session=session)
+    return JsonResponse(
+        {
+            **live.session_payload(session),
+            "counts": selectors.roster_counts(rows=rows),
+            "students": [
+                live.record_payload(row.record)
+                if row.record
+                else {
+                    "type": "attendance",
+                    "student": str(row.student.public_id),
+                    "name": row.student.full_name,
+                    "status": "not_yet",
+                    "status_label": "Not yet",
+                    "first_seen_at": None,
+                }
+                for row in rows
+            ],
+        }
+    )
