@@ -1,0 +1,240 @@
+"""FaceIndex: the per-organisation nearest-neighbour model, and its .npz file format."""
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+from recognition.engine.errors import ModelFileError
+from recognition.engine.types import Decision, Match
+
+# Thresholds on the euclidean distance between dlib descriptors (default engine).
+# THRESHOLDS_PLACEHOLDER
+DEFAULT_ACCEPT = 0.45
+DEFAULT_SUGGEST = 0.55
+
+FORMAT_VERSION = 1
+_ARRAYS = ("format", "embeddings", "labels", "header", "checksum")
+
+MetadataValue = str | int | float
+
+
+def _checksum(header: str, embeddings: np.ndarray, labels: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for part in (header.encode(), embeddings.tobytes(), labels.tobytes()):
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _decide(distance: float, *, accept: float, suggest: float) -> Decision:
+    if distance <= accept:
+        return "accept"
+    if distance <= suggest:
+        return "suggest"
+    return "unknown"
+
+
+class FaceIndex:
+    """Embeddings with their labels (student ids), queried by euclidean distance.
+
+    k = 1 (default engine): the label of the nearest embedding. k > 1 (baseline): majority vote
+    of the k nearest, ties to the label with the nearer embedding.
+    """
+
+    def __init__(
+        self,
+        embeddings: np.ndarray,
+        labels: np.ndarray,
+        *,
+        engine_name: str,
+        engine_version: str,
+        k: int,
+        metadata: dict[str, MetadataValue],
+    ) -> None:
+        self._embeddings = embeddings
+        self._labels = labels
+        self.engine_name = engine_name
+        self.engine_version = engine_version
+        self.k = k
+        self._metadata = dict(metadata)
+        self._unique, self._codes = np.unique(labels, return_inverse=True)
+        self._nn: NearestNeighbors | None = None
+        if len(labels):
+            self._nn = NearestNeighbors(algorithm="brute", metric="euclidean").fit(embeddings)
+
+    @classmethod
+    def fit(
+        cls,
+        embeddings: np.ndarray,
+        labels: Sequence[str],
+        *,
+        engine_name: str,
+        engine_version: str,
+        k: int = 1,
+        metadata: dict[str, MetadataValue] | None = None,
+    ) -> Self:
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(labels):
+            raise ValueError(
+                f"Expected one embedding row per label: got {vectors.shape} for {len(labels)}."
+            )
+        if k < 1:
+            raise ValueError("k must be at least 1.")
+        label_array = np.asarray([str(label) for label in labels], dtype=np.str_)
+        if not len(label_array):
+            label_array = np.zeros(0, dtype="<U1")
+        return cls(
+            np.ascontiguousarray(vectors),
+            label_array,
+            engine_name=engine_name,
+            engine_version=engine_version,
+            k=k,
+            metadata=metadata or {},
+        )
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(label) for label in self._unique]
+
+    @property
+    def size(self) -> int:
+        return len(self._labels)
+
+    @property
+    def dim(self) -> int:
+        return self._embeddings.shape[1] if self._embeddings.ndim == 2 else 0
+
+    @property
+    def metadata(self) -> dict[str, MetadataValue]:
+        return dict(self._metadata)
+
+    def query(
+        self,
+        embeddings: np.ndarray,
+        *,
+        accept: float,
+        suggest: float,
+        candidates: Collection[str] | None = None,
+    ) -> list[Match]:
+        """One Match per row. With candidates, only those labels can be returned (the students
+        of one class); labels the index does not hold are ignored."""
+        vectors = np.asarray(embeddings, dtype=np.float32).reshape(len(embeddings), -1)
+        rows = np.arange(self.size)
+        nn = self._nn
+        if candidates is not None:
+            allowed = np.isin(self._labels, np.asarray(list(candidates), dtype=np.str_))
+            rows = np.flatnonzero(allowed)
+            nn = None
+            if len(rows):
+                nn = NearestNeighbors(algorithm="brute", metric="euclidean").fit(
+                    self._embeddings[rows]
+                )
+        if nn is None or not len(vectors):
+            return [Match(None, math.inf, None, "unknown") for _ in range(len(vectors))]
+        codes = self._codes[rows]
+        # Enough neighbours to see the k voters and, past every embedding of the winning
+        # label, the nearest embedding of another label.
+        largest_label = int(np.bincount(codes).max())
+        n_neighbors = min(len(rows), max(self.k, largest_label) + 1)
+        distances, positions = nn.kneighbors(vectors, n_neighbors=n_neighbors)
+        return [
+            self._match(row_distances, codes[row_positions], accept=accept, suggest=suggest)
+            for row_distances, row_positions in zip(distances, positions, strict=True)
+        ]
+
+    def _match(
+        self, distances: np.ndarray, codes: np.ndarray, *, accept: float, suggest: float
+    ) -> Match:
+        voters = codes[: self.k]
+        if self.k == 1:
+            winner = int(voters[0])
+        else:
+            counts = Counter(int(code) for code in voters)
+            top = max(counts.values())
+            # Voters are in distance order: the first tied label met is the nearer one.
+            winner = next(int(code) for code in voters if counts[int(code)] == top)
+        distance = float(distances[np.flatnonzero(codes == winner)[0]])
+        others = np.flatnonzero(codes != winner)
+        runner_up = float(distances[others[0]]) if len(others) else None
+        decision = _decide(distance, accept=accept, suggest=suggest)
+        label = str(self._unique[winner]) if decision != "unknown" else None
+        return Match(label, distance, runner_up, decision)
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a reader sees the old file or the new one, never half of one."""
+        path = Path(path)
+        header = json.dumps(
+            {
+                "engine_name": self.engine_name,
+                "engine_version": self.engine_version,
+                "k": self.k,
+                "metadata": self._metadata,
+            },
+            sort_keys=True,
+        )
+        arrays = {
+            "format": np.asarray(FORMAT_VERSION, dtype=np.int64),
+            "embeddings": self._embeddings.astype("<f4"),
+            "labels": self._labels,
+            "header": np.asarray(header, dtype=np.str_),
+            "checksum": np.asarray(_checksum(header, self._embeddings, self._labels)),
+        }
+        descriptor, temp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                np.savez(handle, allow_pickle=False, **arrays)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp_name, path)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        """Read a file written by save(); anything else raises ModelFileError."""
+        try:
+            with np.load(Path(path), allow_pickle=False) as data:
+                missing = [name for name in _ARRAYS if name not in data.files]
+                if missing:
+                    raise ModelFileError(f"{path} is not a face index (missing {missing}).")
+                arrays = {name: data[name] for name in _ARRAYS}
+        except ModelFileError:
+            raise
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
+            raise ModelFileError(f"{path} is truncated or corrupt: {error}") from error
+        if int(arrays["format"]) != FORMAT_VERSION:
+            raise ModelFileError(
+                f"{path} has index format {int(arrays['format'])}; this engine reads "
+                f"{FORMAT_VERSION}."
+            )
+        header = str(arrays["header"])
+        embeddings, labels = arrays["embeddings"], arrays["labels"]
+        if _checksum(header, embeddings, labels) != str(arrays["checksum"]):
+            raise ModelFileError(f"{path} fails its checksum: the file was altered or damaged.")
+        fields = json.loads(header)
+        return cls(
+            np.ascontiguousarray(embeddings, dtype=np.float32),
+            labels,
+            engine_name=fields["engine_name"],
+            engine_version=fields["engine_version"],
+            k=int(fields["k"]),
+            metadata=fields["metadata"],
+        )
