@@ -1,7 +1,7 @@
 """Bytes from outside → a BGR image, in one function with limits.
 
 Width and height are read from the file header before a single pixel is decoded, so a
-decompression bomb (a few KB of PNG claiming 20,000 × 20,000 pixels) is refused in microseconds
+decompression bomb (a few KB of PNG claiming 20,000 x 20,000 pixels) is refused in microseconds
 and without allocating its pixels. Truncated files are refused rather than decoded into a half
 grey picture, which is what libjpeg would otherwise hand back with only a warning.
 """
@@ -202,7 +202,7 @@ def _check_complete(data: bytes, header: ImageHeader) -> None:
 def decode_image(
     data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS
 ) -> np.ndarray:
-    """Decode an uploaded or captured image to BGR uint8 H×W×3, or raise ImageRejected.
+    """Decode an uploaded or captured image to BGR uint8 HxWx3, or raise ImageRejected.
 
     Supported: JPEG (EXIF orientation applied), PNG, GIF (first frame), BMP, PGM/PPM/PBM, WebP.
     Greyscale, 16-bit and alpha inputs come out as 8-bit BGR.
@@ -222,7 +222,7 @@ def decode_image(
     if pixels > max_pixels:
         raise ImageRejected(
             "too_many_pixels",
-            f"The image is {header.width} × {header.height} pixels "
+            f"The image is {header.width} x {header.height} pixels "
             f"({pixels / 1_000_000:.1f} megapixels); the limit is "
             f"{max_pixels / 1_000_000:.0f} megapixels. Save a smaller copy and upload that.",
         )

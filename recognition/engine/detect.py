@@ -16,11 +16,11 @@ YUNET_SCORE_THRESHOLD = 0.6
 YUNET_NMS_THRESHOLD = 0.3
 YUNET_TOP_K = 5000
 # Smaller images are upscaled before detection: YuNet's smallest anchors are ~10 px at stride 8
-# and it misses faces that fill a thumbnail (ORL's 92×112 works at ×2 as well as at ×1; 40 px
+# and it misses faces that fill a thumbnail (ORL's 92x112 works at x2 as well as at x1; 40 px
 # crops do not). Coordinates are mapped back to the original image.
 SMALL_IMAGE_SIDE = 160
 # Very large photos are downscaled for detection only: faces in them are large, and a 25 MP
-# image would otherwise cost seconds. Class frames (640×480, 1280×720) are never downscaled.
+# image would otherwise cost seconds. Class frames (640x480, 1280x720) are never downscaled.
 MAX_DETECTION_SIDE = 1920
 
 

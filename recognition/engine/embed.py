@@ -1,4 +1,4 @@
-"""Face embeddings: dlib's 128-d ResNet descriptor (default) and the seed's raw pixels (baseline)."""
+"""Face embeddings: dlib's 128-d ResNet descriptor (default), the seed's raw pixels (baseline)."""
 
 import multiprocessing
 import threading
@@ -27,7 +27,9 @@ def _load_resnet(path: Path) -> dlib.face_recognition_model_v1:
     try:
         return dlib.face_recognition_model_v1(str(path))
     except RuntimeError as error:
-        raise ModelFileError(f"The dlib face descriptor model {path} is corrupt: {error}") from error
+        raise ModelFileError(
+            f"The dlib face descriptor model {path} is corrupt: {error}"
+        ) from error
 
 
 def _describe(net: dlib.face_recognition_model_v1, chips: list[np.ndarray]) -> np.ndarray:
@@ -55,7 +57,7 @@ def _worker_describe(chips: list[np.ndarray]) -> np.ndarray:  # pragma: no cover
 
 
 class DlibEmbedder:
-    """YuNet box → dlib 5-point shape → aligned 150×150 chip → 128-d descriptor.
+    """YuNet box → dlib 5-point shape → aligned 150x150 chip → 128-d descriptor.
 
     Weights load on first use. Calls are serialised (dlib's objects are not safe to share between
     threads); with helpers > 0, a frame with many faces is split across helper processes.
@@ -132,7 +134,7 @@ class DlibEmbedder:
 
 
 class RawPixelEmbedder:
-    """The seed's features: the face crop resized to 50×50 colour pixels, flattened (7,500 values)."""
+    """The seed's features: the face crop resized to 50x50 BGR pixels, flattened (7,500)."""
 
     dim = BASELINE_DIM
 

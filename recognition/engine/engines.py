@@ -1,7 +1,7 @@
 """Named, pluggable engines: a detector and an embedder under one name and version.
 
 `default`  YuNet → dlib 5-point alignment → dlib ResNet 128-d, matched by 1-NN with thresholds.
-`baseline` the seed Flask tool's method (Haar cascade, 50×50 raw colour pixels, KNN k=5, no
+`baseline` the seed Flask tool's method (Haar cascade, 50x50 raw colour pixels, KNN k=5, no
            rejection), kept only to be measured against.
 """
 

@@ -243,16 +243,18 @@ def format_table(result: dict) -> str:
     threshold = result["threshold"]
     rows = [
         ("engine", f"{result['engine']} ({result['engine_version']})"),
-        ("dataset", f"{result['dataset']}: {result['identities']} identities, "
-                    f"{result['images']} images, {result['splits']} splits"),
+        (
+            "dataset",
+            f"{result['dataset']}: {result['identities']} identities, "
+            f"{result['images']} images, {result['splits']} splits",
+        ),
         ("detection rate", f"{result['detection_rate']:.3f}"),
         ("rank-1", f"{result['rank1']:.3f}"),
         (
             "accept threshold",
             "none (accepts every face)" if threshold is None else f"{threshold:.3f}",
         ),
-        ("TAR / FAR / misid", f"{result['tar']:.3f} / {result['far']:.3f} / "
-                              f"{result['misid']:.3f}"),
+        ("TAR / FAR / misid", f"{result['tar']:.3f} / {result['far']:.3f} / {result['misid']:.3f}"),
         (
             f"TAR at FAR {result['far_target']:g}",
             f"{result['tar_at_far_target']:.3f} (threshold "

@@ -6,7 +6,7 @@ import numpy as np
 from recognition.engine.errors import ImageRejected
 from recognition.engine.types import Face
 
-# Sharpness = variance of the Laplacian of the face crop resized to 128×128 grey, so that it
+# Sharpness = variance of the Laplacian of the face crop resized to 128x128 grey, so that it
 # does not depend on how many pixels the face has. Measured on the shared photos with one face
 # (celeb10, yale, orl): the softest ones score 12.7 and 13.4 (celeb10; soft-focus web photos),
 # 16.4 (orl), 48.7 (yale). A Gaussian blur of sigma 4 at that 128 px scale (3 % of the face
@@ -52,12 +52,9 @@ def check_enrolment_photo(
             "no_face",
             "No face was found. Use a photo where the student faces the camera, in good light.",
         )
-    largest = max(faces, key=lambda face: face.area)
-    others = [
-        face
-        for face in faces
-        if face is not largest and face.box[3] >= OTHER_FACE_FRACTION * largest.box[3]
-    ]
+    ordered = sorted(faces, key=lambda face: face.area, reverse=True)
+    largest = ordered[0]
+    others = [face for face in ordered[1:] if face.box[3] >= OTHER_FACE_FRACTION * largest.box[3]]
     if others:
         raise ImageRejected(
             "several_faces",
