@@ -60,3 +60,18 @@ class MarkForm(forms.Form):
 
 class DailyExportForm(forms.Form):
     date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+
+
+class ReportRangeForm(forms.Form):
+    """A report's school days, both inclusive; the report checks the order and the length."""
+
+    start = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="From")
+    end = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="To")
+
+
+class ImportUploadForm(forms.Form):
+    bundle = forms.FileField(
+        label="OneRoster 1.2 CSV bundle (.zip)",
+        help_text="A zip with manifest.csv, orgs.csv, academicSessions.csv, courses.csv, "
+        "classes.csv, users.csv and enrollments.csv.",
+    )

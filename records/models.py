@@ -295,3 +295,81 @@ class AttendanceChange(TenantModel):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError(AUDIT_IMMUTABLE)
+
+
+class TeacherExternalId(TenantModel):
+    """A teacher's id in the student information system (OneRoster's sourcedId).
+
+    Kept beside the Membership rather than on it, so a roster import can find the teacher it
+    created last time without the accounts app knowing about rosters.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="teacher_external_ids"
+    )
+    teacher = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="external_id_link"
+    )
+    external_id = models.CharField(max_length=128)
+
+    class Meta:
+        verbose_name = "teacher's external id"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "external_id"],
+                name="teacher_external_id_unique_per_organisation",
+                violation_error_message="Another teacher of this school has that external id.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.teacher.user} = {self.external_id}"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(TenantModel):
+    """One uploaded OneRoster bundle: its preview, then its import in the background.
+
+    The bundle's bytes live in the row, not on a disk, so a Celery worker on another machine
+    reads the same bundle the admin previewed; they are cleared once the import has run.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    created_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, related_name="import_jobs"
+    )
+    filename = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField(default=0)
+    bundle = models.BinaryField(editable=False, default=b"")
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    # {"students": {"create": n, ...}, ...} and [{"file", "line", "reason"}, ...]
+    preview = models.JSONField(default=dict, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "roster import"
+
+    def __str__(self) -> str:
+        return f"{self.filename} · {self.get_status_display()}"
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.status == ImportStatus.PREVIEWED and not self.problems

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records.views import classes, dashboard, sessions, students
+from records.views import classes, dashboard, imports, reports, sessions, students
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -49,4 +49,41 @@ urlpatterns = [
     path("students/<uuid:public_id>/", students.student_detail, name="student_detail"),
     path("students/<uuid:public_id>/edit/", students.student_edit, name="student_edit"),
     path("students/<uuid:public_id>/archive/", students.student_archive, name="student_archive"),
+    path(
+        "students/<uuid:public_id>/sessions/<uuid:session_id>/mark/",
+        students.student_mark,
+        name="student_mark",
+    ),
+    path("reports/", reports.report_index, name="report_index"),
+    path("reports/school/", reports.report_school_summary, name="report_school_summary"),
+    path(
+        "reports/school/summary.csv",
+        reports.report_school_summary_csv,
+        name="report_school_summary_csv",
+    ),
+    path("reports/school/records.csv", reports.report_records_csv, name="report_records_csv"),
+    path(
+        "reports/classes/<uuid:public_id>/",
+        reports.report_class_register,
+        name="report_class_register",
+    ),
+    path(
+        "reports/classes/<uuid:public_id>/register.csv",
+        reports.report_class_register_csv,
+        name="report_class_register_csv",
+    ),
+    path(
+        "reports/students/<uuid:public_id>/",
+        reports.report_student_history,
+        name="report_student_history",
+    ),
+    path(
+        "reports/students/<uuid:public_id>/history.csv",
+        reports.report_student_history_csv,
+        name="report_student_history_csv",
+    ),
+    path("imports/", imports.import_list, name="import_list"),
+    path("imports/<uuid:public_id>/", imports.import_detail, name="import_detail"),
+    path("imports/<uuid:public_id>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/<uuid:public_id>/status.json", imports.import_status, name="import_status"),
 ]

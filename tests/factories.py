@@ -9,6 +9,7 @@ from records.models import (
     AttendanceStatus,
     ClassSession,
     Enrollment,
+    ImportJob,
     SchoolClass,
     SessionStatus,
     Student,
@@ -118,3 +119,16 @@ class AttendanceRecordFactory(factory.django.DjangoModelFactory):
     status = AttendanceStatus.PRESENT
     source = AttendanceSource.MANUAL
     first_seen_at = factory.SelfAttribute("session.opened_at")
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    """An upload whose preview found a problem: nothing to import."""
+
+    class Meta:
+        model = ImportJob
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    filename = "roster.zip"
+    problems = factory.LazyFunction(
+        lambda: [{"file": "users.csv", "line": 2, "reason": "givenName is required."}]
+    )

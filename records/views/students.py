@@ -4,15 +4,19 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import admin_required, member_required
-from accounts.errors import DomainError
-from records import selectors, services
-from records.forms import StudentForm
+from accounts.errors import DomainError, NotFound, PermissionDenied
+from records import reports, selectors, services
+from records.forms import MarkForm, StudentForm
+from records.models import AttendanceStatus, ClassSession, Student
 from records.views.helpers import render_form_error
 
 FORM_TEMPLATE = "records/student_form.html"
+BAD_MARK = "Choose present, late, absent or excused."
 PAGE_SIZE = 50
 
 
@@ -49,16 +53,71 @@ def student_create(request: HttpRequest) -> HttpResponse:
 
 @member_required
 def student_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    student = selectors.student_get(membership=request.membership, public_id=public_id)
-    classes = selectors.school_classes_for(membership=request.membership).filter(
+    membership = request.membership
+    visible = selectors.students_for(membership=membership, include_archived=True)
+    try:
+        # The access check and the student's totals in one query.
+        student = reports.students_with_totals(
+            visible,
+            school_classes=None
+            if membership.is_admin
+            else membership.organisation.school_classes.filter(
+                teacher_assignments__teacher=membership
+            ),
+        ).get(public_id=public_id)
+    except Student.DoesNotExist as error:
+        raise NotFound(selectors.STUDENT_NOT_FOUND) from error
+    classes = selectors.school_classes_for(membership=membership).filter(
         enrollments__student=student
     )
-    history = selectors.student_attendance_history(membership=request.membership, student=student)
+    history = list(selectors.student_attendance_history(membership=membership, student=student))
+    for record in history:
+        # The same school as the page's: spares session_correctable a query per row.
+        record.session.organisation = membership.organisation
+        record.can_mark = services.session_correctable(
+            session=record.session, membership=membership
+        )
+    totals = reports.Totals.of(student)
     return render(
         request,
         "records/student_detail.html",
-        {"student": student, "classes": classes, "history": history},
+        {
+            "student": student,
+            "classes": classes,
+            "history": history,
+            "totals": totals,
+            "statuses": AttendanceStatus.choices,
+        },
     )
+
+
+@require_POST
+@member_required
+def student_mark(request: HttpRequest, public_id: UUID, session_id: UUID) -> HttpResponse:
+    """Set the student's status in one session from their page: the session page's service, so
+    the same rules hold (teachers only for their classes and within the correction window)."""
+    membership = request.membership
+    student = selectors.student_get(membership=membership, public_id=public_id)
+    session = selectors.class_session_get(membership=membership, public_id=session_id)
+    form = MarkForm(request.POST)
+    if not form.is_valid():
+        raise DomainError(BAD_MARK)
+    try:
+        record = services.attendance_mark_by_hand(
+            session=session, student=student, actor=request.user, **form.cleaned_data
+        )
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as error:
+        messages.error(request, f"{_session_label(session)}: {error.message}")
+    else:
+        messages.success(request, f"{_session_label(session)}: {record.get_status_display()}.")
+    url = reverse("student_detail", kwargs={"public_id": student.public_id})
+    return redirect(f"{url}#session-{session.public_id}")
+
+
+def _session_label(session: ClassSession) -> str:
+    return f"{session.school_class.name}, {localtime(session.opened_at):%a %d %b %H:%M}"
 
 
 @admin_required
