@@ -52,6 +52,9 @@ class Organisation(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text="Face photos and embeddings are erased this many days after the last enrolment.",
     )
+    # Ed-Fi attendance categories by status, where the school departs from the default mapping
+    # (records/api/exports.py), e.g. {"late": "In Attendance"}.
+    edfi_category_overrides = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -108,3 +111,56 @@ class Membership(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+# ----------------------------------------------------------------------------- API keys (issue 8)
+
+
+class ApiKeyScope(models.TextChoices):
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"
+
+
+class ApiKey(models.Model):
+    """A student information system's key to one school's API.
+
+    The key is `sk_live_<8 characters>_<secret>`. The first part (the prefix) is stored as is, so
+    an admin can tell keys apart and the authentication can find the row; of the secret only
+    its SHA-256 is kept (the secret is 256 random bits, so a plain hash is enough, as
+    healthchecks does). The plaintext is shown once, when the key is created.
+    """
+
+    PREFIX = "sk_live_"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=80, help_text="Which system uses it, e.g. “SIS sync”.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(max_length=10, choices=ApiKeyScope.choices, default=ApiKeyScope.READ)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Written at most once a minute, so a busy client costs no write per request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["revoked_at", "-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiKeyScope.READ_WRITE

@@ -1,11 +1,17 @@
 """Writes about schools and the people in them."""
 
+import hashlib
+import secrets
+import string
+from datetime import datetime, timedelta
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.errors import Conflict, DomainError
-from accounts.models import Membership, Organisation, Role, User
+from accounts.models import ApiKey, ApiKeyScope, Membership, Organisation, Role, User
 
 USERNAME_TAKEN = "That username is taken; choose another."
 
@@ -60,3 +66,72 @@ def member_create(
     membership.full_clean()
     membership.save()
     return membership
+
+
+# ----------------------------------------------------------------------------- API keys (issue 8)
+
+API_KEY_NAME_NEEDED = "Name the key after the system that will use it."
+API_KEY_ALREADY_REVOKED = "This key is already revoked."
+_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
+# last_used_at is a hint for the admin, not an audit: one write a minute per key is plenty.
+API_KEY_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def api_key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_split(plaintext: str) -> tuple[str, str] | None:
+    """`sk_live_abcd1234_<secret>` → (`sk_live_abcd1234`, secret); None when it is not a key."""
+    width = len(ApiKey.PREFIX) + 8
+    prefix, separator, secret = (
+        plaintext[:width],
+        plaintext[width : width + 1],
+        plaintext[width + 1 :],
+    )
+    if not prefix.startswith(ApiKey.PREFIX) or separator != "_" or len(secret) < 32:
+        return None
+    return prefix, secret
+
+
+@transaction.atomic
+def api_key_create(
+    *, organisation: Organisation, name: str, scope: ApiKeyScope | str, created_by: User | None
+) -> tuple[ApiKey, str]:
+    """A new key and its plaintext. The plaintext is returned this once and stored nowhere."""
+    if not name.strip():
+        raise DomainError(API_KEY_NAME_NEEDED, field="name")
+    secret = secrets.token_urlsafe(32)
+    prefix = ApiKey.PREFIX + "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(8))
+    api_key = ApiKey(
+        organisation=organisation,
+        name=name.strip(),
+        prefix=prefix,
+        secret_hash=api_key_hash(secret),
+        scope=ApiKeyScope(scope),
+        created_by=created_by,
+    )
+    try:
+        api_key.full_clean()
+    except ValidationError as error:
+        _raise_validation(error)
+    api_key.save()
+    return api_key, f"{prefix}_{secret}"
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Revoked keys get 401 from their next request on; the row stays for the record."""
+    if api_key.revoked_at is not None:
+        raise Conflict(API_KEY_ALREADY_REVOKED)
+    api_key.revoked_at = timezone.now()
+    api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_record_use(*, api_key: ApiKey, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    last = api_key.last_used_at
+    if last is not None and now - last < API_KEY_USE_RESOLUTION:
+        return
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    api_key.last_used_at = now

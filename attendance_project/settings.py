@@ -191,3 +191,45 @@ LOGGING = {
     "loggers": {"daphne": {"level": "WARNING"}},
 }
 
+
+# --- REST API (issue 8) ---
+# Owned by the REST API; nobody else edits this block. /api/v1 for student information systems.
+INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+# Per API key (or admin login), in the default cache: "<n>/second|minute|hour|day".
+API_THROTTLE_RATE = os.getenv("API_THROTTLE_RATE", "1200/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Attendance API",
+    "DESCRIPTION": (
+        "For student information systems: rosters in, attendance out, webhooks when it changes.\n\n"
+        "**Authentication**: `Authorization: Bearer sk_live_…`, an organisation API key that a "
+        "school admin creates under *API keys* (read, or read-write).\n\n"
+        "**Errors** always have one shape: "
+        '`{"error": {"code": "invalid", "message": "…", "fields": {"name": ["…"]}}}`. '
+        "Unknown fields and unknown query parameters are refused (400). Ids of objects that do "
+        "not belong to the key's school are refused like unknown ids (400 in a payload, 404 in "
+        "a path).\n\n"
+        "**Pagination**: lists return `count`, `next`, `previous`, `results` (`page`, "
+        "`page_size` ≤ 200); attendance and its Ed-Fi export use a cursor (`next`, `poll`).\n\n"
+        "**Throttling**: per key; over the limit the answer is 429 with `Retry-After`.\n\n"
+        "**Webhooks** (registered by an admin) follow Standard Webhooks: headers `webhook-id`, "
+        "`webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "
+        "id.timestamp.body>`, keyed with the base64 part of the `whsec_` secret."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AttendanceStatusEnum": "records.models.AttendanceStatus",
+        "AttendanceSourceEnum": "records.models.AttendanceSource",
+        "SessionStatusEnum": "records.models.SessionStatus",
+    },
+}
+# Webhooks: seconds before the first retry (doubling each time) and attempts before giving up.
+WEBHOOK_RETRY_BASE_SECONDS = envint("WEBHOOK_RETRY_BASE_SECONDS", "30")
+WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", "8")
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", "5")
