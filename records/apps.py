@@ -12,3 +12,8 @@ class RecordsConfig(AppConfig):
         signals.attendance_marked.connect(live.broadcast_record, dispatch_uid="live.marked")
         signals.attendance_changed.connect(live.broadcast_record, dispatch_uid="live.changed")
         signals.session_closed.connect(live.broadcast_session, dispatch_uid="live.closed")
+
+        # --- webhooks (issue 8): outbox rows written inside each write's transaction.
+        from records.webhooks import receivers
+
+        receivers.connect()

@@ -373,3 +373,79 @@ class ImportJob(TenantModel):
     @property
     def can_confirm(self) -> bool:
         return self.status == ImportStatus.PREVIEWED and not self.problems
+
+
+# ----------------------------------------------------------------------------- webhooks (issue 8)
+
+
+class WebhookEvent(models.TextChoices):
+    ATTENDANCE_MARKED = "attendance.marked", "A student's first mark in a session"
+    ATTENDANCE_CHANGED = "attendance.changed", "A record's status changed"
+    SESSION_CLOSED = "session.closed", "A session closed"
+    ROSTER_CHANGED = "roster.changed", "A student, class, enrolment or teacher link changed"
+
+
+class WebhookEndpoint(TenantModel):
+    """Where a school's system wants to be told about changes (Standard Webhooks)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list)
+    # `whsec_<base64>`: needed in plaintext to sign, so kept as is (like a password of the
+    # receiver's, not of ours); shown once to the admin.
+    secret = models.CharField(max_length=80, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Gave up"
+
+
+class WebhookDelivery(TenantModel):
+    """The outbox: one event for one endpoint, written in the transaction of the change."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=32, choices=WebhookEvent.choices)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_response = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint} ({self.get_status_display()})"
+
+    @property
+    def webhook_id(self) -> str:
+        """The `webhook-id` header: the same on every attempt, so receivers can deduplicate."""
+        return f"msg_{self.public_id.hex}"
