@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: install assets migrate demo ## install, migrate, create the demo schools, print logins, serve
 	@echo; echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops)"; echo
 	@if [ -n "$$REDIS_URL" ]; then \
-		$(VENV)/bin/celery -A attendance_project worker -Q celery,retrain -c 1 --loglevel=INFO & \
+		$(VENV)/bin/celery -A attendance_project worker -B -Q celery,retrain -c 1 --loglevel=INFO & \
 		trap "kill $$! 2>/dev/null" EXIT; \
 		$(VENV)/bin/daphne -b $(HOST) -p $(PORT) attendance_project.asgi:application; \
 	else \

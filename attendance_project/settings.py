@@ -164,6 +164,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
+# Model builds have their own queue, so a burst of them never delays small tasks.
+CELERY_TASK_ROUTES = {"recognition.tasks.retrain_organisation": {"queue": "retrain"}}
+WORKER_QUEUES = ["celery", "retrain"]  # what `make run` and the test worker consume
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
@@ -189,6 +192,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}},
+}
+
+# Periodic work (run with `celery -A attendance_project worker -B`, as `make run` does):
+# re-enqueue model rebuilds a broker outage left waiting, and erase expired biometric data.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-rebuild-requests": {
+        "task": "recognition.tasks.sweep_all_organisations",
+        "schedule": 60.0,
+    },
+    "erase-expired-biometrics": {
+        "task": "recognition.tasks.erase_expired_biometrics",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 

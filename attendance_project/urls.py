@@ -9,4 +9,5 @@ urlpatterns = [
     path("api/v1/", include("records.api_urls")),
     path("", include("accounts.urls")),
     path("", include("records.urls")),
+    path("", include("recognition.urls")),
 ]

@@ -108,5 +108,11 @@ def celery_worker(transactional_db):
     from celery.contrib.testing.worker import start_worker
 
     app.conf.task_always_eager = False
-    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False) as worker:
+    with start_worker(
+        app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        queues=settings.WORKER_QUEUES,
+    ) as worker:
         yield worker
