@@ -47,6 +47,13 @@ def _school(name: str, slug: str, *, with_teacher: bool) -> School:
     return School(organisation, admin, teacher, school_class, student)
 
 
+@pytest.fixture(autouse=True)
+def private_root(settings, tmp_path) -> Path:
+    """Face photos and model files of a test go to its own folder, never to var/private."""
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    return settings.PRIVATE_STORAGE_ROOT
+
+
 @pytest.fixture
 def school_a(db) -> School:
     return _school("Alder School", "alder", with_teacher=True)

@@ -1,7 +1,6 @@
 """Real photos for the biometric tests: Yale subjects, one face each, from ../shared/faces."""
 
 import os
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -40,12 +39,6 @@ def decoded(data: bytes) -> np.ndarray:
 # Enrolment and probe conditions: different lighting and expressions from the ones enrolled.
 ENROL = ("noglasses", "happy", "sleepy", "surprised", "glasses")
 PROBE = ("wink",)
-
-
-@pytest.fixture(autouse=True)
-def private_root(settings, tmp_path) -> Path:
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
-    return settings.PRIVATE_STORAGE_ROOT
 
 
 @pytest.fixture

@@ -1,0 +1,186 @@
+"""The camera socket: real frames of real faces in, check-ins out, strangers never named."""
+
+import asyncio
+
+import cv2
+import numpy as np
+import pytest
+from asgiref.sync import sync_to_async
+
+from accounts.scoping import organisation_scope
+from recognition import services
+from recognition.consumers import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_TOO_LARGE,
+    CLOSE_UNAUTHENTICATED,
+)
+from recognition.engine.engines import get_engine
+from recognition.engine.synthetic import compose_scene
+from records import services as records_services
+from records.models import AttendanceRecord
+from tests.factories import StudentFactory
+from tests.recognition.conftest import decoded, enrol, yale_photo
+
+pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True), pytest.mark.faces]
+
+
+def _portrait(subject: int, condition: str = "wink"):
+    image = decoded(yale_photo(subject, condition))
+    return image, get_engine().detect(image)[0]
+
+
+def frame(*subjects: int, seed: int = 0, condition: str = "wink") -> bytes:
+    """A 640x480 classroom-like JPEG with these Yale subjects' faces; the seed varies the noise,
+    so two frames of the same scene are never byte-identical (as with a real camera)."""
+    rng = np.random.default_rng(seed)
+    scene, _ = compose_scene(
+        [_portrait(s, condition) for s in subjects], size=(640, 480), face_heights=110, rng=rng
+    )
+    noisy = np.clip(scene + rng.normal(0, 2, scene.shape), 0, 255).astype(np.uint8)
+    return cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+
+
+def _classroom(school_a, private_root):
+    """School A with recognition on: its student (Yale 1) and Ada (Yale 2) enrolled, a model
+    built, and a session open. Yale 9 is nobody's face here."""
+    organisation = school_a.organisation
+    organisation.biometrics_enabled = True
+    organisation.save()
+    ada = StudentFactory(organisation=organisation, given_name="Ada", family_name="Lovelace")
+    with organisation_scope(organisation):
+        records_services.enrollment_create(school_class=school_a.school_class, student=ada)
+        for student in (school_a.student, ada):
+            services.consent_record(
+                student=student,
+                given_by="A parent",
+                given_on=student.created_at.date(),
+                evidence="",
+                recorded_by=school_a.admin,
+            )
+    enrol(school_a, school_a.student, 1)
+    enrol(school_a, ada, 2)
+    with organisation_scope(organisation):
+        # Eager Celery has built it on commit already; with a broker, build it here.
+        services.face_model_build(organisation=organisation)
+        session, _ = records_services.session_open(
+            school_class=school_a.school_class, opened_by=school_a.teacher
+        )
+    return session, ada
+
+
+async def _until(socket, kind: str, timeout: float = 20):
+    while True:
+        message = await socket.receive_json_from(timeout=timeout)
+        if message["type"] == kind:
+            return message
+
+
+def _records(session):
+    with organisation_scope(session.organisation):
+        return list(
+            AttendanceRecord.objects.filter(session=session).values_list(
+                "student__public_id", "source", "model_version"
+            )
+        )
+
+
+async def test_students_in_view_are_checked_in_after_two_frames_and_a_stranger_never(
+    school_a, school_b, connect, private_root
+):
+    session, ada = await sync_to_async(_classroom)(school_a, private_root)
+    camera = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.teacher)
+    assert (await _until(camera, "ready"))["students"] == 2
+
+    await camera.send_to(bytes_data=frame(1, 2, 9, seed=1))
+    first = await _until(camera, "frame")
+    assert len(first["faces"]) == 3
+    assert sorted(f["name"] or "?" for f in first["faces"]) == [
+        "?",
+        "Ada Lovelace",
+        school_a.student.full_name,
+    ]
+    assert first["unknown"] == 1
+    assert await sync_to_async(_records)(session) == []  # one frame is never enough
+
+    await asyncio.sleep(0.5)
+    await camera.send_to(bytes_data=frame(1, 2, 9, seed=2))
+    checked_in = {(await _until(camera, "checked_in"))["student"] for _ in range(2)}
+    assert checked_in == {str(school_a.student.public_id), str(ada.public_id)}
+    rows = await sync_to_async(_records)(session)
+    assert {(str(student), source) for student, source, _ in rows} == {
+        (str(school_a.student.public_id), "face"),
+        (str(ada.public_id), "face"),
+    }
+    assert all(version is not None for _, _, version in rows)
+
+
+async def test_the_same_frame_sent_twice_checks_nobody_in(
+    school_a, school_b, connect, private_root
+):
+    session, _ = await sync_to_async(_classroom)(school_a, private_root)
+    camera = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.teacher)
+    await _until(camera, "ready")
+    still = frame(1, seed=3)
+    await camera.send_to(bytes_data=still)
+    await _until(camera, "frame")
+    for _ in range(3):
+        await asyncio.sleep(0.5)
+        await camera.send_to(bytes_data=still)
+    assert await camera.receive_nothing(timeout=2)
+    assert await sync_to_async(_records)(session) == []
+
+
+async def test_an_oversized_frame_closes_the_camera_with_a_reason(
+    school_a, school_b, connect, private_root
+):
+    session, _ = await sync_to_async(_classroom)(school_a, private_root)
+    camera = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.teacher)
+    await _until(camera, "ready")
+    await camera.send_to(bytes_data=b"\xff\xd8" + b"\0" * 400_000)
+    error = await camera.receive_json_from(timeout=5)
+    assert "over the 300 KB limit" in error["message"]
+    assert await camera.receive_output(timeout=5) == {
+        "type": "websocket.close",
+        "code": CLOSE_TOO_LARGE,
+    }
+
+
+def _open_plain_session(school, *, biometrics: bool):
+    school.organisation.biometrics_enabled = biometrics
+    school.organisation.save()
+    with organisation_scope(school.organisation):
+        session, _ = records_services.session_open(
+            school_class=school.school_class, opened_by=school.teacher or school.admin
+        )
+    return session
+
+
+@pytest.mark.parametrize(
+    ("role", "biometrics", "expected"),
+    [
+        ("anonymous", True, CLOSE_UNAUTHENTICATED),
+        ("teacher_a", True, "ready"),
+        ("admin_a", True, "ready"),
+        ("admin_b", True, CLOSE_NOT_FOUND),
+        ("teacher_a", False, CLOSE_FORBIDDEN),
+    ],
+)
+async def test_camera_permission_matrix(role, biometrics, expected, school_a, school_b, connect):
+    session = await sync_to_async(_open_plain_session)(school_a, biometrics=biometrics)
+    membership = {
+        "anonymous": None,
+        "teacher_a": school_a.teacher,
+        "admin_a": school_a.admin,
+        "admin_b": school_b.admin,
+    }[role]
+    camera = await connect(f"/ws/sessions/{session.public_id}/camera/", membership)
+    message = await camera.receive_json_from(timeout=5)
+    if expected == "ready":
+        assert message["type"] == "ready"
+    else:
+        assert message["type"] == "error"
+        assert await camera.receive_output(timeout=5) == {
+            "type": "websocket.close",
+            "code": expected,
+        }
