@@ -1,0 +1,236 @@
+"""End to end: Chromium's fake webcam plays a video of real faces to the teacher's session page;
+two students are checked in live on the teacher's page (server process 1) and on the admin's
+dashboard (server process 2); the stranger in the video never becomes anyone."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
+from playwright.sync_api import expect, sync_playwright
+
+from accounts.scoping import organisation_scope
+from recognition import services
+from recognition.engine.engines import get_engine
+from recognition.engine.synthetic import compose_scene
+from records import services as records_services
+from records.models import AttendanceRecord
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import REPO_ROOT
+from tests.factories import PASSWORD, StudentFactory
+from tests.recognition.conftest import decoded, enrol, yale_photo
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.faces,
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+]
+
+FPS = 10
+HOLD_SECONDS = 4  # each person stays in view this long; the video then loops
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _database_url() -> str:
+    """The test database, as the server processes must reach it."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def write_y4m(path: Path, subjects: list[int]) -> None:
+    """A 640x480 video: each Yale subject held in view for a few seconds, with sensor-like
+    noise so that no two frames are identical (a frozen frame is not counted as evidence)."""
+    engine = get_engine()
+    rng = np.random.default_rng(7)
+    with path.open("wb") as video:
+        video.write(f"YUV4MPEG2 W640 H480 F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        for subject in subjects:
+            image = decoded(yale_photo(subject, "wink"))
+            scene, _ = compose_scene(
+                [(image, engine.detect(image)[0])], size=(640, 480), face_heights=170, rng=rng
+            )
+            for _ in range(FPS * HOLD_SECONDS):
+                noisy = np.clip(scene + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8)
+                video.write(b"FRAME\n" + cv2.cvtColor(noisy, cv2.COLOR_BGR2YUV_I420).tobytes())
+
+
+@pytest.fixture
+def servers(transactional_db, private_root, tmp_path):
+    """Two ASGI processes (daphne) on the test database and the Redis channel layer."""
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip(
+            "needs DATABASE_URL (PostgreSQL) and REDIS_URL: two server processes must "
+            "share the database and the channel layer (CI sets both)"
+        )
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "PRIVATE_STORAGE_ROOT": str(private_root),
+        "DEBUG": "true",
+        "RECOGNITION_WORKERS": "1",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    processes, urls = [], []
+    for number in (1, 2):
+        port = _free_port()
+        log = (tmp_path / f"server{number}.log").open("w")
+        processes.append(
+            subprocess.Popen(  # noqa: S603 -- our own server, fixed arguments
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "attendance_project.asgi:application",
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 30
+    for url in urls:
+        port = int(url.rsplit(":", 1)[1])
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    yield urls
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=20)
+    for number in (1, 2):  # shown by pytest when the test fails
+        print(f"--- server {number} ---\n" + (tmp_path / f"server{number}.log").read_text()[-3000:])
+
+
+def _classroom(school):
+    organisation = school.organisation
+    organisation.biometrics_enabled = True
+    organisation.save()
+    ada = StudentFactory(organisation=organisation, given_name="Ada", family_name="Lovelace")
+    with organisation_scope(organisation):
+        records_services.enrollment_create(school_class=school.school_class, student=ada)
+        for student in (school.student, ada):
+            services.consent_record(
+                student=student,
+                given_by="A parent",
+                given_on=student.created_at.date(),
+                evidence="",
+                recorded_by=school.admin,
+            )
+    enrol(school, school.student, 1)
+    enrol(school, ada, 2)
+    with organisation_scope(organisation):
+        services.face_model_build(organisation=organisation)
+        session, _ = records_services.session_open(
+            school_class=school.school_class, opened_by=school.teacher
+        )
+    return session, ada
+
+
+def _server_password(*memberships):
+    """The suite hashes passwords with MD5 for speed; the server processes do not accept that
+    hasher, so these logins get a PBKDF2 hash as production would store."""
+    hasher = PBKDF2PasswordHasher()
+    for membership in memberships:
+        user = membership.user
+        user.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
+        user.save(update_fields=["password"])
+
+
+def _log_in(page, base_url, username):
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def test_two_students_are_checked_in_live_on_both_pages_and_the_stranger_never(
+    servers, school_a, school_b, artefacts_dir, tmp_path
+):
+    session, ada = _classroom(school_a)
+    _server_password(school_a.admin, school_a.teacher)
+    video = tmp_path / "classroom.y4m"
+    write_y4m(video, subjects=[1, 2, 9])  # the two students, then a stranger (Yale 9)
+    home = tempfile.mkdtemp(prefix="chromium-home-")
+    teacher_url, admin_url = servers
+    names = [school_a.student.full_name, ada.full_name]
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    *CHROMIUM_ARGS,
+                    "--use-fake-device-for-media-stream",
+                    "--use-fake-ui-for-media-stream",
+                    f"--use-file-for-fake-video-capture={video}",
+                ],
+                env={**os.environ, "HOME": home},
+            )
+            admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            _log_in(admin, admin_url, school_a.admin.user.username)
+            expect(admin.locator("[data-live-status]")).to_have_text("live", timeout=15_000)
+
+            teacher = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+            _log_in(teacher, teacher_url, school_a.teacher.user.username)
+            teacher.goto(f"{teacher_url}/sessions/{session.public_id}/")
+            teacher.get_by_role("button", name="Start camera").click()
+            expect(teacher.locator("[data-camera-status]")).to_contain_text(
+                "watching", timeout=20_000
+            )
+
+            for student in (school_a.student, ada):
+                row = teacher.locator(f'tr[data-student="{student.public_id}"]')
+                expect(row).to_have_attribute("data-state", "present", timeout=45_000)
+            feed = admin.locator("#check-ins")
+            for name in names:
+                expect(feed).to_contain_text(name, timeout=15_000)
+
+            # Let the stranger's part of the video play through at least once more.
+            time.sleep(HOLD_SECONDS * 3 + 2)
+            expect(teacher.locator("[data-unknown]")).not_to_have_text("0")
+            teacher.screenshot(path=f"{artefacts_dir}/e2e-teacher-session.png", full_page=True)
+            admin.screenshot(path=f"{artefacts_dir}/e2e-admin-dashboard.png", full_page=True)
+            browser.close()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+    with organisation_scope(school_a.organisation):
+        rows = list(
+            AttendanceRecord.objects.filter(session=session).values_list(
+                "student__public_id", "status", "source"
+            )
+        )
+    assert sorted(rows) == sorted(
+        [
+            (school_a.student.public_id, "present", "face"),
+            (ada.public_id, "present", "face"),
+        ]
+    )
