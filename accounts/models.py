@@ -31,12 +31,13 @@ class Organisation(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     # Children's biometric data: off until an admin decides otherwise.
     biometrics_enabled = models.BooleanField(default=False)
-    # dlib embedding distances: see the README's "Tuning recognition" for how these were chosen.
+    # dlib embedding distances, as measured on real photos (recognition/engine/index.py
+    # DEFAULT_ACCEPT / DEFAULT_SUGGEST); the README's "Tuning recognition" says how to change them.
     accept_threshold = models.FloatField(
-        default=0.45, validators=[MinValueValidator(0.1), MaxValueValidator(1.0)]
+        default=0.40, validators=[MinValueValidator(0.1), MaxValueValidator(1.0)]
     )
     suggest_threshold = models.FloatField(
-        default=0.55, validators=[MinValueValidator(0.1), MaxValueValidator(1.0)]
+        default=0.50, validators=[MinValueValidator(0.1), MaxValueValidator(1.0)]
     )
     late_after_minutes = models.PositiveSmallIntegerField(
         default=10, validators=[MaxValueValidator(240)]
