@@ -89,9 +89,10 @@ def face_photo_delete(*, photo: FacePhoto) -> None:
     photo.delete()
 
 
-def face_photo_erased(*, photo: FacePhoto) -> None:
+def face_photo_erased(*, photo: FacePhoto, rebuild: bool = True) -> None:
     """Whatever deleted the row (this service, a student's deletion, the Django admin), the
     file leaves storage once the deletion commits, and the model is rebuilt without it."""
     name, storage = photo.image.name, photo.image.storage
     transaction.on_commit(lambda: storage.delete(name))
-    rebuild_request(organisation=photo.organisation, reason="photo erased")
+    if rebuild:
+        rebuild_request(organisation=photo.organisation, reason="photo erased")

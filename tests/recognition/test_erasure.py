@@ -89,3 +89,15 @@ def django_capture_on_commit():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def test_deleting_a_whole_school_removes_its_photos_and_asks_for_no_rebuild(
+    biometric_school, school_b, private_root
+):
+    school = biometric_school
+    enrol(school, school.student, 1, conditions=("noglasses",))
+    with django_capture_on_commit():
+        school.organisation.delete()
+    assert list(private_root.rglob("*.jpg")) == []
+    with organisation_scope(school_b.organisation):
+        assert FacePhoto.objects.count() == 0  # school B had none; A's are gone with A
