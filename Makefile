@@ -68,8 +68,23 @@ migrate: install
 demo: migrate
 	$(PY) manage.py demo_setup
 
-bench: install-dev ## speed and accuracy figures (needs ../shared/faces)
-	$(PY) tests/benchmarks/bench_engine.py
+# Speed and accuracy figures: each script prints a table (the first ones also write JSON to
+# bench-results/).
+# Uses DATABASE_URL/REDIS_URL when set (PostgreSQL, a real worker), a temporary SQLite otherwise.
+FACES ?= ../shared/faces
+bench: install-dev assets ## speed and accuracy figures (needs ../shared/faces)
+	@mkdir -p bench-results
+	@for dataset in celeb10 yale orl; do for engine in default baseline; do \
+		$(PY) manage.py evaluate_recognition --dataset $(FACES)/$$dataset --engine $$engine \
+			--json bench-results/evaluate-$$engine-$$dataset.json || exit 1; \
+	done; done
+	RECOGNITION_THREADS=2 $(PY) tests/benchmarks/bench_engine.py --json bench-results/engine.json
+	$(PY) tests/benchmarks/bench_enrolment.py --json bench-results/enrolment.json
+	@for script in bench_live bench_records bench_api; do \
+		if [ -f tests/benchmarks/$$script.py ]; then \
+			$(PY) tests/benchmarks/$$script.py || exit 1; \
+		fi; \
+	done
 
 lock: ## regenerate the pinned requirements after editing requirements/*.in
 	$(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \

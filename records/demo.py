@@ -1,11 +1,11 @@
 """The demo data `make run` creates: a school to try, and a second one to show isolation."""
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.models import Organisation, Role
 from accounts.scoping import organisation_scope
 from accounts.services import member_create, organisation_create
+from accounts.staff import school_staff_grant
 from records.services import (
     enrollment_create,
     school_class_create,
@@ -91,7 +91,7 @@ def demo_create() -> tuple[bool, list[tuple[str, str]]]:
             first_name="Dana",
             last_name="Admin",
         )
-        get_user_model().objects.filter(pk=admin.user_id).update(is_staff=True)
+        school_staff_grant(membership=admin)
         teacher = member_create(
             organisation=demo,
             username="demo-teacher",

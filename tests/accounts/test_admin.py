@@ -62,3 +62,31 @@ def test_staff_adding_a_student_in_the_admin_always_add_to_their_own_school(
     membership_scope = Membership.objects.with_scope(organisation=school_a.organisation.pk)
     assert membership_scope.exists()
     assert Organisation.objects.get(students__student_number="X1") == school_a.organisation
+
+
+def test_a_school_admin_with_staff_access_corrects_settings_of_their_school_only(
+    school_a, school_b, client_for
+):
+    from accounts.staff import school_staff_grant
+
+    school_staff_grant(membership=school_a.admin)
+    client = client_for(school_a.admin)
+    url = f"/admin/accounts/organisation/{school_a.organisation.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "accept_threshold" in page.text
+    other = client.get(f"/admin/accounts/organisation/{school_b.organisation.pk}/change/")
+    assert other.status_code == 302  # the admin's "does not exist" for another school's row
+    students = client.get("/admin/records/student/")
+    assert school_a.student.family_name in students.text
+    assert school_b.student.family_name not in students.text
+
+
+def test_staff_access_is_only_for_school_admins(school_a, school_b):
+    import pytest
+
+    from accounts.errors import DomainError
+    from accounts.staff import school_staff_grant
+
+    with pytest.raises(DomainError):
+        school_staff_grant(membership=school_a.teacher)
