@@ -14,13 +14,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import member_required
-from accounts.errors import DomainError, NotFound, PermissionDenied
+from accounts.errors import DomainError
 from records import live, selectors, services
-from records.forms import DailyExportForm, MarkForm
+from records.forms import DailyExportForm
 from records.models import AttendanceStatus
+from records.views.helpers import mark_by_hand
 
 BAD_DATE = "Give the day as YYYY-MM-DD, for example 2026-03-02."
-BAD_MARK = "Choose present, late, absent or excused."
 
 
 @require_POST
@@ -55,20 +55,7 @@ def session_mark(request: HttpRequest, public_id: UUID, student_id: UUID) -> Htt
     membership = request.membership
     session = selectors.class_session_get(membership=membership, public_id=public_id)
     student = selectors.student_get(membership=membership, public_id=student_id)
-    form = MarkForm(request.POST)
-    if not form.is_valid():
-        raise DomainError(BAD_MARK)
-    try:
-        record = services.attendance_mark_by_hand(
-            session=session, student=student, actor=request.user, **form.cleaned_data
-        )
-    except (NotFound, PermissionDenied):
-        raise
-    except DomainError as error:
-        # A missing reason and the like: said on the page the teacher is looking at.
-        messages.error(request, f"{student.full_name}: {error.message}")
-    else:
-        messages.success(request, f"{student.full_name}: {record.get_status_display()}.")
+    mark_by_hand(request, session=session, student=student, label=student.full_name)
     url = reverse("session_detail", kwargs={"public_id": session.public_id})
     return redirect(f"{url}#student-{student.public_id}")
 

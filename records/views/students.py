@@ -9,14 +9,13 @@ from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import admin_required, member_required
-from accounts.errors import DomainError, NotFound, PermissionDenied
+from accounts.errors import DomainError, NotFound
 from records import reports, selectors, services
-from records.forms import MarkForm, StudentForm
+from records.forms import StudentForm
 from records.models import AttendanceStatus, ClassSession, Student
-from records.views.helpers import render_form_error
+from records.views.helpers import mark_by_hand, render_form_error
 
 FORM_TEMPLATE = "records/student_form.html"
-BAD_MARK = "Choose present, late, absent or excused."
 PAGE_SIZE = 50
 
 
@@ -99,19 +98,7 @@ def student_mark(request: HttpRequest, public_id: UUID, session_id: UUID) -> Htt
     membership = request.membership
     student = selectors.student_get(membership=membership, public_id=public_id)
     session = selectors.class_session_get(membership=membership, public_id=session_id)
-    form = MarkForm(request.POST)
-    if not form.is_valid():
-        raise DomainError(BAD_MARK)
-    try:
-        record = services.attendance_mark_by_hand(
-            session=session, student=student, actor=request.user, **form.cleaned_data
-        )
-    except (NotFound, PermissionDenied):
-        raise
-    except DomainError as error:
-        messages.error(request, f"{_session_label(session)}: {error.message}")
-    else:
-        messages.success(request, f"{_session_label(session)}: {record.get_status_display()}.")
+    mark_by_hand(request, session=session, student=student, label=_session_label(session))
     url = reverse("student_detail", kwargs={"public_id": student.public_id})
     return redirect(f"{url}#session-{session.public_id}")
 

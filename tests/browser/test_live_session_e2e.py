@@ -20,15 +20,13 @@ from django.db import connection
 from playwright.sync_api import expect, sync_playwright
 
 from accounts.scoping import organisation_scope
-from recognition import services
 from recognition.engine.engines import get_engine
 from recognition.engine.synthetic import compose_scene
-from records import services as records_services
 from records.models import AttendanceRecord
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import REPO_ROOT
-from tests.factories import PASSWORD, StudentFactory
-from tests.recognition.conftest import decoded, enrol, yale_photo
+from tests.factories import PASSWORD
+from tests.recognition.conftest import decoded, enrolled_classroom, yale_photo
 
 pytestmark = [
     pytest.mark.browser,
@@ -129,31 +127,6 @@ def servers(transactional_db, private_root, tmp_path):
         print(f"--- server {number} ---\n" + (tmp_path / f"server{number}.log").read_text()[-3000:])
 
 
-def _classroom(school):
-    organisation = school.organisation
-    organisation.biometrics_enabled = True
-    organisation.save()
-    ada = StudentFactory(organisation=organisation, given_name="Ada", family_name="Lovelace")
-    with organisation_scope(organisation):
-        records_services.enrollment_create(school_class=school.school_class, student=ada)
-        for student in (school.student, ada):
-            services.consent_record(
-                student=student,
-                given_by="A parent",
-                given_on=student.created_at.date(),
-                evidence="",
-                recorded_by=school.admin,
-            )
-    enrol(school, school.student, 1)
-    enrol(school, ada, 2)
-    with organisation_scope(organisation):
-        services.face_model_build(organisation=organisation)
-        session, _ = records_services.session_open(
-            school_class=school.school_class, opened_by=school.teacher
-        )
-    return session, ada
-
-
 def _server_password(*memberships):
     """The suite hashes passwords with MD5 for speed; the server processes do not accept that
     hasher, so these logins get a PBKDF2 hash as production would store."""
@@ -175,7 +148,7 @@ def _log_in(page, base_url, username):
 def test_two_students_are_checked_in_live_on_both_pages_and_the_stranger_never(
     servers, school_a, school_b, artefacts_dir, tmp_path
 ):
-    session, ada = _classroom(school_a)
+    session, ada = enrolled_classroom(school_a)
     _server_password(school_a.admin, school_a.teacher)
     video = tmp_path / "classroom.y4m"
     write_y4m(video, subjects=[1, 2, 9])  # the two students, then a stranger (Yale 9)

@@ -8,7 +8,6 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from accounts.scoping import organisation_scope
-from recognition import services
 from recognition.consumers import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
@@ -19,8 +18,7 @@ from recognition.engine.engines import get_engine
 from recognition.engine.synthetic import compose_scene
 from records import services as records_services
 from records.models import AttendanceRecord
-from tests.factories import StudentFactory
-from tests.recognition.conftest import decoded, enrol, yale_photo
+from tests.recognition.conftest import decoded, enrolled_classroom, yale_photo
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True), pytest.mark.faces]
 
@@ -39,34 +37,6 @@ def frame(*subjects: int, seed: int = 0, condition: str = "wink") -> bytes:
     )
     noisy = np.clip(scene + rng.normal(0, 2, scene.shape), 0, 255).astype(np.uint8)
     return cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
-
-
-def _classroom(school_a, private_root):
-    """School A with recognition on: its student (Yale 1) and Ada (Yale 2) enrolled, a model
-    built, and a session open. Yale 9 is nobody's face here."""
-    organisation = school_a.organisation
-    organisation.biometrics_enabled = True
-    organisation.save()
-    ada = StudentFactory(organisation=organisation, given_name="Ada", family_name="Lovelace")
-    with organisation_scope(organisation):
-        records_services.enrollment_create(school_class=school_a.school_class, student=ada)
-        for student in (school_a.student, ada):
-            services.consent_record(
-                student=student,
-                given_by="A parent",
-                given_on=student.created_at.date(),
-                evidence="",
-                recorded_by=school_a.admin,
-            )
-    enrol(school_a, school_a.student, 1)
-    enrol(school_a, ada, 2)
-    with organisation_scope(organisation):
-        # Eager Celery has built it on commit already; with a broker, build it here.
-        services.face_model_build(organisation=organisation)
-        session, _ = records_services.session_open(
-            school_class=school_a.school_class, opened_by=school_a.teacher
-        )
-    return session, ada
 
 
 async def _until(socket, kind: str, timeout: float = 20):
@@ -88,7 +58,7 @@ def _records(session):
 async def test_students_in_view_are_checked_in_after_two_frames_and_a_stranger_never(
     school_a, school_b, connect, private_root
 ):
-    session, ada = await sync_to_async(_classroom)(school_a, private_root)
+    session, ada = await sync_to_async(enrolled_classroom)(school_a)
     camera = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.teacher)
     assert (await _until(camera, "ready"))["students"] == 2
 
@@ -118,7 +88,7 @@ async def test_students_in_view_are_checked_in_after_two_frames_and_a_stranger_n
 async def test_the_same_frame_sent_twice_checks_nobody_in(
     school_a, school_b, connect, private_root
 ):
-    session, _ = await sync_to_async(_classroom)(school_a, private_root)
+    session, _ = await sync_to_async(enrolled_classroom)(school_a)
     camera = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.teacher)
     await _until(camera, "ready")
     still = frame(1, seed=3)
@@ -134,7 +104,7 @@ async def test_the_same_frame_sent_twice_checks_nobody_in(
 async def test_an_oversized_frame_closes_the_camera_with_a_reason(
     school_a, school_b, connect, private_root
 ):
-    session, _ = await sync_to_async(_classroom)(school_a, private_root)
+    session, _ = await sync_to_async(enrolled_classroom)(school_a)
     camera = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.teacher)
     await _until(camera, "ready")
     await camera.send_to(bytes_data=b"\xff\xd8" + b"\0" * 400_000)

@@ -66,3 +66,35 @@ def enrol(school, student, subject: int, conditions=ENROL):
             )
             for condition in conditions
         ]
+
+
+def enrolled_classroom(school):
+    """School A with recognition on: its student (Yale subject 1) and Ada Lovelace (subject 2)
+    in the class with consent and photos, a model built and a session open. Any other Yale
+    subject is a stranger here."""
+    from records import services as records_services
+    from tests.factories import StudentFactory
+
+    organisation = school.organisation
+    organisation.biometrics_enabled = True
+    organisation.save()
+    ada = StudentFactory(organisation=organisation, given_name="Ada", family_name="Lovelace")
+    with organisation_scope(organisation):
+        records_services.enrollment_create(school_class=school.school_class, student=ada)
+        for student in (school.student, ada):
+            services.consent_record(
+                student=student,
+                given_by="A parent",
+                given_on=student.created_at.date(),
+                evidence="",
+                recorded_by=school.admin,
+            )
+    enrol(school, school.student, 1)
+    enrol(school, ada, 2)
+    with organisation_scope(organisation):
+        # Eager Celery has built it on commit already; with a broker, build it here.
+        services.face_model_build(organisation=organisation)
+        session, _ = records_services.session_open(
+            school_class=school.school_class, opened_by=school.teacher
+        )
+    return session, ada
