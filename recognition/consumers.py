@@ -214,4 +214,7 @@ class CameraConsumer(OrganisationConsumerMixin, AsyncWebsocketConsumer):
             )
 
     async def disconnect(self, code: int) -> None:
+        # The camera is gone: drop the waiting frame and stop the one in work from answering.
         self.waiting = None
+        if getattr(self, "worker", None) is not None:
+            self.worker.cancel()
