@@ -40,7 +40,7 @@ def _describe(net: dlib.face_recognition_model_v1, chips: list[np.ndarray]) -> n
 
 
 # Helper processes: dlib's network holds the GIL and uses one core, so a frame with many faces is
-# shared between the calling thread and n - 1 processes. Each process loads its own copy (22 MB).
+# shared between n helper processes while the calling thread waits. Each loads its own copy.
 _worker_net: dlib.face_recognition_model_v1 | None = None
 
 
@@ -115,16 +115,17 @@ class DlibEmbedder:
             chips = self.chips(image, faces)
             if self.helpers <= 0 or len(chips) < POOL_MIN_FACES:
                 return _describe(self._net, chips)
+            # Every share goes to a helper and this thread only waits. Describing a share here
+            # would hold the GIL for the whole share, and the executor's feeder threads need the
+            # GIL to send the helpers their work: measured, the helper then started only after
+            # this thread finished, and 30 faces took as long as with no helper at all.
             pool = self._helpers_pool()
-            share = len(chips) // (self.helpers + 1)
-            futures: list[Future[np.ndarray]] = []
-            start = share
-            per_helper = -(-(len(chips) - share) // self.helpers)
-            while start < len(chips):
-                futures.append(pool.submit(_worker_describe, chips[start : start + per_helper]))
-                start += per_helper
-            own = _describe(self._net, chips[:share])
-            return np.concatenate([own, *(future.result() for future in futures)])
+            per_helper = -(-len(chips) // self.helpers)
+            futures: list[Future[np.ndarray]] = [
+                pool.submit(_worker_describe, chips[start : start + per_helper])
+                for start in range(0, len(chips), per_helper)
+            ]
+            return np.concatenate([future.result() for future in futures])
 
     def close(self) -> None:
         with self._lock:

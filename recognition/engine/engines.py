@@ -83,12 +83,17 @@ class Engine:
         self.embedder.close()
 
 
+def _helpers(threads: int) -> int:
+    return threads if threads > 1 else 0
+
+
 def _default() -> Engine:
     return Engine(
         name="default",
         version="yunet-2026may+dlib-resnet-v1",
         detector=YuNetDetector(),
-        embedder=DlibEmbedder(helpers=threads_from_env() - 1),
+        # One core: no helper. n cores: n helper processes share a frame's faces (embed.py).
+        embedder=DlibEmbedder(helpers=_helpers(threads_from_env())),
     )
 
 

@@ -20,7 +20,7 @@ def configure_threads(n: int) -> None:
     """Bound OpenCV's pool and any BLAS/OpenMP pool (numpy, scikit-learn) to n threads.
 
     dlib's descriptor network runs single-threaded on the calling thread and holds the GIL, so
-    the embedder uses n - 1 helper processes instead (see embed.py) when n > 1.
+    the embedder uses n helper processes instead (see embed.py) when n > 1.
     """
     n = max(1, int(n))
     cv2.setNumThreads(n)
