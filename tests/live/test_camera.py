@@ -154,3 +154,51 @@ async def test_camera_permission_matrix(role, biometrics, expected, school_a, sc
             "type": "websocket.close",
             "code": expected,
         }
+
+
+def _only_suggest(school):
+    """Nobody is close enough to be accepted outright: every known face is a question."""
+    organisation = school.organisation
+    organisation.accept_threshold = 0.1
+    organisation.suggest_threshold = 0.6
+    organisation.save()
+
+
+async def test_an_uncertain_face_is_asked_about_and_one_tap_checks_the_student_in(
+    school_a, school_b, connect
+):
+    session, ada = await sync_to_async(enrolled_classroom)(school_a)
+    await sync_to_async(_only_suggest)(school_a)
+    camera = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.teacher)
+    await _until(camera, "ready")
+    await camera.send_to(bytes_data=frame(2, seed=5))
+    question = await _until(camera, "suggest")
+    assert (question["student"], question["name"]) == (str(ada.public_id), "Ada Lovelace")
+    assert await sync_to_async(_records)(session) == []  # a question marks nobody
+
+    await camera.send_json_to({"type": "confirm", "student": question["student"]})
+    assert (await _until(camera, "checked_in"))["student"] == str(ada.public_id)
+    [(student, source, version)] = await sync_to_async(_records)(session)
+    assert (str(student), source) == (str(ada.public_id), "face")
+    assert version is not None
+
+
+async def test_a_rejected_suggestion_is_not_asked_again_and_marks_nobody(
+    school_a, school_b, connect
+):
+    session, _ = await sync_to_async(enrolled_classroom)(school_a)
+    await sync_to_async(_only_suggest)(school_a)
+    camera = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.teacher)
+    await _until(camera, "ready")
+    await camera.send_to(bytes_data=frame(2, seed=6))
+    question = await _until(camera, "suggest")
+    await _until(camera, "frame")
+    await camera.send_json_to({"type": "reject", "student": question["student"]})
+    later = []
+    for seed in (7, 8):
+        await asyncio.sleep(0.5)
+        await camera.send_to(bytes_data=frame(2, seed=seed))
+        while (message := await camera.receive_json_from(timeout=20))["type"] != "frame":
+            later.append(message["type"])
+    assert later == []  # no second question, no check-in
+    assert await sync_to_async(_records)(session) == []
