@@ -5,20 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_api_keys'),
+        ("accounts", "0003_api_keys"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='organisation',
-            name='accept_threshold',
-            field=models.FloatField(default=0.4, validators=[django.core.validators.MinValueValidator(0.1), django.core.validators.MaxValueValidator(1.0)]),
+            model_name="organisation",
+            name="accept_threshold",
+            field=models.FloatField(
+                default=0.4,
+                validators=[
+                    django.core.validators.MinValueValidator(0.1),
+                    django.core.validators.MaxValueValidator(1.0),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='organisation',
-            name='suggest_threshold',
-            field=models.FloatField(default=0.5, validators=[django.core.validators.MinValueValidator(0.1), django.core.validators.MaxValueValidator(1.0)]),
+            model_name="organisation",
+            name="suggest_threshold",
+            field=models.FloatField(
+                default=0.5,
+                validators=[
+                    django.core.validators.MinValueValidator(0.1),
+                    django.core.validators.MaxValueValidator(1.0),
+                ],
+            ),
         ),
     ]
