@@ -134,18 +134,29 @@ def test_channels_mixin_refuses_a_connection_without_a_school(transactional_db, 
         async_to_sync(connect_and_read)()
 
 
-ALLOWED_TO_DISABLE_SCOPES = {"accounts/scoping.py"}
+# Every way round the scope, and the only files allowed to take it, each for one reason.
+SCOPE_ESCAPES = ("scopes_disabled", "_base_manager")
+ALLOWED_TO_ESCAPE_SCOPES = {
+    # which school a login belongs to, asked before any scope can exist; a superuser's admin
+    "accounts/scoping.py",
+    # which school an API key belongs to, looked up by its unique prefix before any scope
+    "accounts/authentication.py",
+    # webhook outbox writes from model signals, filtered by the written row's own school; the
+    # sweep reads ids only and hands each delivery to a task scoped to its school
+    "records/webhooks/selectors.py",
+}
 
 
-def test_scopes_are_disabled_only_in_the_allowlisted_files():
+def test_scopes_are_escaped_only_in_the_allowlisted_files():
     offenders = []
     for path in REPO_ROOT.rglob("*.py"):
         relative = path.relative_to(REPO_ROOT).as_posix()
         if relative.startswith((".venv/", "tests/", "node_modules/")):
             continue
-        if "scopes_disabled" in path.read_text() and relative not in ALLOWED_TO_DISABLE_SCOPES:
+        text = path.read_text()
+        if any(escape in text for escape in SCOPE_ESCAPES):
             offenders.append(relative)
-    assert offenders == []
+    assert sorted(offenders) == sorted(ALLOWED_TO_ESCAPE_SCOPES)
 
 
 def test_import_contracts_hold():
