@@ -43,7 +43,12 @@
       ctx.strokeStyle = ctx.fillStyle = COLOURS[face.decision] || COLOURS.unknown;
       ctx.strokeRect(x * sx, y * sy, w * sx, h * sy);
       const label = face.decision === "unknown" ? "?" : face.name + (face.decision === "suggest" ? "?" : "");
-      ctx.fillText(label, x * sx, Math.max(14, y * sy - 4));
+      // A filled tag above the box, so the name reads on any background.
+      const tagWidth = ctx.measureText(label).width + 8;
+      const tagY = Math.max(0, y * sy - 20);
+      ctx.fillRect(x * sx - 1.5, tagY, tagWidth, 20);
+      ctx.fillStyle = "#fff";
+      ctx.fillText(label, x * sx + 3, tagY + 15);
     }
   }
 
