@@ -163,6 +163,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # A broker that is down must not hang a web request: fail fast, the outbox retries later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2}
+# The result store too: apply_async subscribes to the task's result on Redis before it publishes,
+# and the Redis result backend's default retry policy (20 retries, 1 s apart) held an enrolment
+# upload for 19 s while Redis was down (tests/recognition/test_broker_outage.py).
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1}}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_TIMEZONE = "UTC"
 # Model builds have their own queue, so a burst of them never delays small tasks.
 CELERY_TASK_ROUTES = {"recognition.tasks.retrain_organisation": {"queue": "retrain"}}
