@@ -20,7 +20,8 @@ from tests.factories import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-FACES_DIR = Path(os.environ.get("FACES_DIR", REPO_ROOT.parent / "shared" / "faces"))
+# An unset or empty FACES_DIR means the shared folder beside the checkout.
+FACES_DIR = Path(os.environ.get("FACES_DIR") or REPO_ROOT.parent / "shared" / "faces")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FACES_DIR = Path(os.environ.get("FACES_DIR", REPO_ROOT / ".." / "shared" / "faces"))
+FACES_DIR = Path(os.environ.get("FACES_DIR") or REPO_ROOT / ".." / "shared" / "faces")
 GOALS_MS = {"frame_640x480_1_face": 120.0, "frame_1280x720_30_faces": 1500.0}
 
 

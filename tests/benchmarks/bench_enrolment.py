@@ -26,7 +26,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendance_project.settings")
 _tmp = Path(tempfile.mkdtemp(prefix="bench-enrolment-"))
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp / 'bench.sqlite3'}")
 os.environ["PRIVATE_STORAGE_ROOT"] = str(_tmp / "private")
-FACES = Path(os.environ.get("FACES_DIR", REPO.parent / "shared" / "faces"))
+FACES = Path(os.environ.get("FACES_DIR") or REPO.parent / "shared" / "faces")
 
 import django  # noqa: E402
 

@@ -10,7 +10,7 @@ from recognition.engine.decode import decode_image
 from recognition.engine.engines import get_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FACES_DIR = Path(os.environ.get("FACES_DIR", REPO_ROOT / ".." / "shared" / "faces"))
+FACES_DIR = Path(os.environ.get("FACES_DIR") or REPO_ROOT / ".." / "shared" / "faces")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".pgm", ".gif", ".bmp"}
 
 
