@@ -8,7 +8,4 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("teachers/", views.teacher_list, name="teacher_list"),
     path("teachers/new/", views.teacher_create, name="teacher_create"),
-    path("api-keys/", views.api_key_list, name="api_key_list"),
-    path("api-keys/new/", views.api_key_create, name="api_key_create"),
-    path("api-keys/<uuid:public_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
 ]
