@@ -39,19 +39,23 @@ def member_create(
     *,
     organisation: Organisation,
     username: str,
-    password: str,
+    password: str | None,
     role: Role | str,
     first_name: str = "",
     last_name: str = "",
     email: str = "",
 ) -> Membership:
-    """A new login in one school, with its role; the user and membership exist together or not."""
+    """A new login in one school, with its role; the user and membership exist together or not.
+
+    Without a password (a teacher pushed by a SIS) the login cannot be used until an admin sets
+    one, as for teachers of a roster import."""
     user = User(
         username=username, first_name=first_name, last_name=last_name, email=email, is_active=True
     )
     try:
         user.full_clean(exclude=["password"])
-        validate_password(password, user)
+        if password is not None:
+            validate_password(password, user)
     except ValidationError as error:
         if hasattr(error, "error_dict") and "username" in error.error_dict:
             raise Conflict(USERNAME_TAKEN, field="username") from error
@@ -65,6 +69,42 @@ def member_create(
     membership = Membership(organisation=organisation, user=user, role=Role(role))
     membership.full_clean()
     membership.save()
+    return membership
+
+
+NOT_A_TEACHER_LOGIN = "This login is not a teacher of the school."
+
+
+def teacher_update(
+    *,
+    membership: Membership,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    email: str | None = None,
+) -> Membership:
+    """Change a teacher's names or email; a field left None keeps its value."""
+    if membership.role != Role.TEACHER:
+        raise DomainError(NOT_A_TEACHER_LOGIN, code="not_a_teacher")
+    user = membership.user
+    changes = {"first_name": first_name, "last_name": last_name, "email": email}
+    for field, value in changes.items():
+        if value is not None:
+            setattr(user, field, value.strip())
+    try:
+        user.full_clean(exclude=["password", "username"])
+    except ValidationError as error:
+        _raise_validation(error)
+    user.save(update_fields=[field for field, value in changes.items() if value is not None])
+    return membership
+
+
+def member_deactivate(*, membership: Membership) -> Membership:
+    """The login stops working at its next request (Django refuses inactive users); the user
+    and membership stay, so their history keeps its names."""
+    user = membership.user
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
     return membership
 
 

@@ -254,3 +254,7 @@ SPECTACULAR_SETTINGS = {
 WEBHOOK_RETRY_BASE_SECONDS = envint("WEBHOOK_RETRY_BASE_SECONDS", "30")
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", "8")
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", "5")
+# SSRF guard: webhook hosts that resolve to loopback, private, link-local, multicast or reserved
+# addresses are refused, at registration and again before every delivery (DNS rebinding).
+# The tests deliver to a receiver on 127.0.0.1, so they allow it; production never should.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = envbool("WEBHOOK_ALLOW_PRIVATE_HOSTS", "true" if TESTING else "false")

@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from records.api import attendance, exports, roster
+from records.api import attendance, exports, roster, teachers
 
 app_name = "api"
 
@@ -42,8 +42,18 @@ urlpatterns = [
         roster.EnrollmentDetail.as_view(),
         name="enrollment-detail",
     ),
-    path("teachers/", roster.TeacherList.as_view(), name="teacher-list"),
-    path("teachers/<uuid:public_id>/", roster.TeacherDetail.as_view(), name="teacher-detail"),
+    path("teachers/", teachers.TeacherList.as_view(), name="teacher-list"),
+    path(
+        "teachers/by-external-id/<str:external_id>/",
+        teachers.TeacherUpsert.as_view(),
+        name="teacher-upsert",
+    ),
+    path("teachers/<uuid:public_id>/", teachers.TeacherDetail.as_view(), name="teacher-detail"),
+    path(
+        "teachers/<uuid:public_id>/archive/",
+        teachers.TeacherArchive.as_view(),
+        name="teacher-archive",
+    ),
     # attendance
     path("sessions/", attendance.SessionList.as_view(), name="session-list"),
     path("sessions/<uuid:public_id>/", attendance.SessionDetail.as_view(), name="session-detail"),

@@ -4,6 +4,8 @@ Output serializers name objects by their public UUID (`id`, `class_id`, `student
 integer primary keys never leave the database.
 """
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api import StrictSerializer
@@ -66,11 +68,34 @@ class TeacherOut(serializers.ModelSerializer):
     given_name = serializers.CharField(source="user.first_name", read_only=True)
     family_name = serializers.CharField(source="user.last_name", read_only=True)
     email = serializers.CharField(source="user.email", read_only=True)
+    external_id = serializers.SerializerMethodField(
+        help_text="The SIS's id of the teacher; empty when it never gave one."
+    )
+    is_active = serializers.BooleanField(
+        source="user.is_active",
+        read_only=True,
+        help_text="False once archived: the login no longer works and teaches no class.",
+    )
 
     class Meta:
         model = Membership
-        fields = ["id", "username", "given_name", "family_name", "email", "created_at"]
+        fields = [
+            "id",
+            "username",
+            "given_name",
+            "family_name",
+            "email",
+            "external_id",
+            "is_active",
+            "created_at",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_external_id(self, membership: Membership) -> str:
+        # A missing link raises RelatedObjectDoesNotExist, an AttributeError.
+        link = getattr(membership, "external_id_link", None)
+        return link.external_id if link is not None else ""
 
 
 class ClassSessionOut(serializers.ModelSerializer):
@@ -192,6 +217,30 @@ class TeacherIn(StrictSerializer):
     )
 
 
+class TeacherUpdateIn(StrictSerializer):
+    given_name = serializers.CharField(max_length=150)
+    family_name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(allow_blank=True)
+
+
+class TeacherUpsertIn(StrictSerializer):
+    """The SIS's view of a teacher, keyed by its own id in the URL."""
+
+    username = serializers.CharField(
+        max_length=150, help_text="Used when the teacher is created; cannot change afterwards."
+    )
+    given_name = serializers.CharField(max_length=150)
+    family_name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        min_length=8,
+        max_length=128,
+        help_text="Only used when the teacher is created; without one, a school admin sets it.",
+    )
+
+
 class SessionOpenIn(StrictSerializer):
     class_id = serializers.UUIDField()
 
@@ -218,6 +267,13 @@ class RosterFilter(StrictSerializer):
     updated_since = serializers.DateTimeField(
         required=False, help_text="Only rows changed at or after this instant (ISO 8601)."
     )
+
+
+class TeacherFilter(StrictSerializer):
+    include_archived = serializers.BooleanField(
+        required=False, default=False, help_text="Include archived teachers."
+    )
+    external_id = serializers.CharField(required=False, max_length=128)
 
 
 class EnrollmentFilter(StrictSerializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records.views import classes, dashboard, imports, reports, sessions, students
+from records.views import classes, dashboard, imports, reports, sessions, students, webhooks
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -86,4 +86,12 @@ urlpatterns = [
     path("imports/<uuid:public_id>/", imports.import_detail, name="import_detail"),
     path("imports/<uuid:public_id>/confirm/", imports.import_confirm, name="import_confirm"),
     path("imports/<uuid:public_id>/status.json", imports.import_status, name="import_status"),
+    path("webhooks/", webhooks.webhook_list, name="webhook_list"),
+    path("webhooks/new/", webhooks.webhook_create, name="webhook_create"),
+    path("webhooks/<uuid:public_id>/disable/", webhooks.webhook_disable, name="webhook_disable"),
+    path(
+        "webhooks/<uuid:public_id>/deliveries/",
+        webhooks.webhook_deliveries,
+        name="webhook_deliveries",
+    ),
 ]

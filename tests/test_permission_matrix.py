@@ -60,6 +60,31 @@ def _photo(s):
     return {"public_id": s.photo.public_id}
 
 
+def _api_key(s):
+    from accounts.scoping import organisation_scope
+    from accounts.services import api_key_create
+
+    with organisation_scope(s.organisation):
+        api_key, _ = api_key_create(
+            organisation=s.organisation, name="SIS", scope="read", created_by=s.admin.user
+        )
+    return {"public_id": api_key.public_id}
+
+
+def _webhook(s):
+    from accounts.scoping import organisation_scope
+    from records.webhooks.services import webhook_endpoint_create
+
+    with organisation_scope(s.organisation):
+        endpoint = webhook_endpoint_create(
+            organisation=s.organisation,
+            url="https://sis.example.org/hooks",
+            events=["roster.changed"],
+            created_by=None,
+        )
+    return {"public_id": endpoint.public_id}
+
+
 # name: (method, kwargs from school A, data, {role: status})
 MATRIX = {
     "healthz": ("get", None, None, {ANON: 200, TEACHER_A: 200, ADMIN_A: 200, ADMIN_B: 200}),
@@ -278,6 +303,39 @@ MATRIX = {
     "import_status": (
         "get",
         _import_job,
+        None,
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 404},
+    ),
+    # Integrations (issue 8): API keys and webhook endpoints, school admins only.
+    "api_key_list": ("get", None, None, {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 200}),
+    "api_key_create": (
+        "post",
+        None,
+        lambda s: {"name": "SIS", "scope": "read"},
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 200},  # the key, shown once
+    ),
+    "api_key_revoke": (
+        "post",
+        _api_key,
+        None,
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 302, ADMIN_B: 404},
+    ),
+    "webhook_list": ("get", None, None, {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 200}),
+    "webhook_create": (
+        "post",
+        None,
+        lambda s: {"url": "https://sis.example.org/hooks", "events": ["roster.changed"]},
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 200},  # the secret, shown once
+    ),
+    "webhook_disable": (
+        "post",
+        _webhook,
+        None,
+        {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 302, ADMIN_B: 404},
+    ),
+    "webhook_deliveries": (
+        "get",
+        _webhook,
         None,
         {ANON: LOGIN, TEACHER_A: 403, ADMIN_A: 200, ADMIN_B: 404},
     ),

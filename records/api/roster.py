@@ -1,4 +1,4 @@
-"""Students, classes, enrollments and teachers for a student information system."""
+"""Students, classes and enrollments for a student information system (teachers: teachers.py)."""
 
 from typing import Any
 
@@ -8,9 +8,6 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import selectors as account_selectors
-from accounts import services as account_services
-from accounts.models import Membership, Role
 from records import services
 from records.api.common import ApiView, get_or_400, get_or_404
 from records.models import Enrollment, SchoolClass, Student
@@ -26,14 +23,11 @@ from records.serializers import (
     StudentIn,
     StudentOut,
     StudentUpsertIn,
-    TeacherIn,
-    TeacherOut,
 )
 
 NO_SUCH_CLASS = "No class of this school has that id."
 NO_SUCH_STUDENT = "No student of this school has that id."
 ENROLLMENT_NOT_FOUND = "No such enrollment."
-TEACHER_NOT_FOUND = "No such teacher in this school."
 
 STUDENT_EXAMPLE = OpenApiExample(
     "A student",
@@ -382,47 +376,3 @@ class EnrollmentDetail(ApiView):
         enrollment = self.enrollment(public_id)
         services.enrollment_delete(school_class=enrollment.school_class, student=enrollment.student)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-# ----------------------------------------------------------------------------- teachers
-
-
-class TeacherList(ApiView):
-    serializer_class = TeacherOut
-
-    @extend_schema(operation_id="teachers_list", summary="List teachers", tags=["roster"])
-    def get(self, request: Request) -> Response:
-        self.filters()
-        teachers = account_selectors.teachers_list(organisation=self.organisation)
-        return self.paginated(teachers.order_by("user__last_name", "id"), TeacherOut)
-
-    @extend_schema(
-        operation_id="teachers_create",
-        summary="Create a teacher's login",
-        request=TeacherIn,
-        responses={201: TeacherOut},
-        tags=["roster"],
-    )
-    def post(self, request: Request) -> Response:
-        self.filters()
-        data = _valid(TeacherIn, request)
-        membership: Membership = account_services.member_create(
-            organisation=self.organisation,
-            role=Role.TEACHER,
-            username=data["username"],
-            password=data["password"],
-            first_name=data["given_name"],
-            last_name=data["family_name"],
-            email=data.get("email", ""),
-        )
-        return Response(TeacherOut(membership).data, status=status.HTTP_201_CREATED)
-
-
-class TeacherDetail(ApiView):
-    serializer_class = TeacherOut
-
-    @extend_schema(operation_id="teachers_retrieve", summary="Read a teacher", tags=["roster"])
-    def get(self, request: Request, public_id: str) -> Response:
-        self.filters()
-        teacher = account_selectors.teacher_get(organisation=self.organisation, public_id=public_id)
-        return Response(TeacherOut(teacher).data)

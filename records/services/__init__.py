@@ -43,6 +43,7 @@ from records.services.roster import (
     teacher_assign,
     teacher_unassign,
 )
+from records.services.teachers import teacher_archive, teacher_upsert_by_external_id
 
 __all__ = [
     "ARCHIVED_CLASS",
@@ -76,6 +77,8 @@ __all__ = [
     "student_create",
     "student_restore",
     "student_update",
+    "teacher_archive",
     "teacher_assign",
     "teacher_unassign",
+    "teacher_upsert_by_external_id",
 ]

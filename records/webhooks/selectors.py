@@ -53,3 +53,8 @@ def webhook_deliveries_due(*, before: datetime) -> list[tuple[int, str]]:
         status=DeliveryStatus.PENDING, next_attempt_at__lt=before
     ).values_list("organisation_id", "public_id")
     return [(organisation_id, str(public_id)) for organisation_id, public_id in rows[:1000]]
+
+
+def webhook_deliveries_of(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """One endpoint's deliveries, newest first (the admin's page paginates them)."""
+    return endpoint.deliveries.order_by("-created_at", "-id")

@@ -16,7 +16,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.errors import DomainError
 from accounts.models import Organisation, User
 from records.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from records.webhooks.network import UnsafeHost, connector_for, host_check
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +54,18 @@ def _clean_url(url: str) -> str:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError as error:
         raise DomainError(BAD_URL, field="url") from error
-    if urlsplit(url).username or urlsplit(url).password:
+    parts = urlsplit(url)
+    if parts.username or parts.password:
         raise DomainError(BAD_URL, field="url")
+    try:
+        host_check(parts.hostname or "", _port_of(parts))
+    except UnsafeHost as error:
+        raise DomainError(str(error), code="unsafe_host", field="url") from error
     return url
+
+
+def _port_of(parts: SplitResult) -> int:
+    return parts.port or (443 if parts.scheme == "https" else 80)
 
 
 @transaction.atomic
@@ -151,15 +161,22 @@ def _backoff(attempts: int) -> float:
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
     """POST to exactly the host the admin typed. http.client follows no redirect: a 3xx is a
-    failed attempt like any other non-2xx. Connect and read are bounded by one timeout."""
+    failed attempt like any other non-2xx. Connect and read are bounded by one timeout.
+
+    The host is resolved and checked again here (it may have been re-pointed at a private
+    address since it was registered), and the connection goes to the address checked."""
     parts = urlsplit(url)
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    connect = connector_for(parts.hostname or "", _port_of(parts))
     if parts.scheme == "https":
         connection: http.client.HTTPConnection = http.client.HTTPSConnection(
             parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context()
         )
     else:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    if connect is not None:
+        # http.client's own hook for opening the socket; HTTPS wraps it with the name as SNI.
+        connection._create_connection = connect  # type: ignore[attr-defined]
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

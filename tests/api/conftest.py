@@ -1,6 +1,8 @@
 """The API's cast: keys of school A (read, read-write, revoked) and of school B."""
 
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.core.cache import cache
@@ -61,3 +63,61 @@ def key_b(school_b):
 @pytest.fixture
 def api(key_a):
     return key_a.client()
+
+
+# ----------------------------------------------------------------------------- webhooks
+
+
+@pytest.fixture
+def eager_celery(settings):
+    """Deliveries run in the test's thread even when REDIS_URL is set, first retry after 1 s."""
+    from attendance_project.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 1
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+class Receiver:
+    """A real HTTP receiver on 127.0.0.1 that answers the given statuses in turn, then 200."""
+
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+        self.requests = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.requests.append((dict(self.headers.items()), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"try later")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver_factory():
+    made = []
+
+    def make(statuses=()):
+        made.append(Receiver(statuses))
+        return made[-1]
+
+    yield make
+    for receiver in made:
+        receiver.close()

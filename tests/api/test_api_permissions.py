@@ -118,6 +118,16 @@ MATRIX = {
         write(201, 201),
     ),
     ("teacher-detail", "get"): (_tea, None, read(theirs=404)),
+    ("teacher-detail", "patch"): (_tea, lambda s: {"given_name": "Grace"}, write(200, 404)),
+    ("teacher-archive", "post"): (_tea, None, write(200, 404)),
+    (
+        "teacher-upsert",
+        "put",
+    ): (
+        _ext,
+        lambda s: {"username": "sis-teacher", "given_name": "S", "family_name": "T"},
+        write(201, 201),
+    ),
     ("session-list", "get"): (None, None, read()),
     (
         "session-list",

@@ -4,70 +4,21 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from unittest import mock
 
 import pytest
 from kombu.exceptions import OperationalError
 
 from accounts.scoping import organisation_scope
-from attendance_project.celery import app as celery_app
 from records import services
 from records.models import AttendanceSource, DeliveryStatus, WebhookDelivery
 from records.webhooks import services as webhook_services
 from records.webhooks import tasks
 
 
-class Receiver:
-    def __init__(self, statuses):
-        self.statuses = list(statuses)
-        self.requests = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.requests.append((dict(self.headers.items()), body))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"try later")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver_factory():
-    made = []
-
-    def make(statuses=()):
-        made.append(Receiver(statuses))
-        return made[-1]
-
-    yield make
-    for receiver in made:
-        receiver.close()
-
-
 @pytest.fixture(autouse=True)
-def eager(settings):
-    """These tests drive attempts one by one; the real-worker path is the same task."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    settings.WEBHOOK_RETRY_BASE_SECONDS = 1
-    yield
-    celery_app.conf.task_always_eager = previous
+def _eager(eager_celery):
+    """These tests drive attempts one by one; the real-worker path is test_webhooks_worker.py."""
 
 
 def verify(secret, headers, body):
