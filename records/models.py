@@ -236,7 +236,14 @@ class AttendanceRecord(TenantModel):
                 violation_error_message="The student already has a record in this session.",
             )
         ]
-        indexes = [models.Index(fields=["organisation", "first_seen_at"])]
+        indexes = [
+            models.Index(fields=["organisation", "first_seen_at"]),
+            # The API's keyset cursor (records/api/common.py): a page is an index range scan,
+            # not a sort of every record of the school.
+            models.Index(
+                fields=["organisation", "updated_at", "public_id"], name="attendance_api_keyset"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.student} · {self.get_status_display()} · {self.session}"

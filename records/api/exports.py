@@ -83,8 +83,14 @@ class CsvRenderer(BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: str | None = None, **kwargs: Any) -> bytes:
-        # Only errors reach a renderer here (the export itself streams): say them as JSON text.
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: dict[str, Any] | None = None,
+    ) -> bytes:
+        # Only errors reach a renderer here (the export itself streams), and the view hands them
+        # to JSONRenderer; this is the fallback DRF's signature asks for.
         return JSONRenderer().render(data)
 
 
@@ -145,6 +151,13 @@ class AttendanceEventCsv(ApiView):
     filter_serializer = AttendanceFilter
     renderer_classes = [JSONRenderer, CsvRenderer]
     pagination_class = None
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        # An error is JSON in the one error shape, whatever the client said it accepts.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
     @extend_schema(
         operation_id="attendance_events_csv",

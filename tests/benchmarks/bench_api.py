@@ -1,0 +1,320 @@
+"""HTTP load on the API: GET /api/v1/attendance/ served by 2 uvicorn worker processes on PostgreSQL.
+
+    DATABASE_URL=postgres://… .venv/bin/python tests/benchmarks/bench_api.py \
+        [--seconds 30] [--connections 16] [--page-size 100] [--json bench-results/api.json] [--keep]
+
+Refuses to run without a PostgreSQL DATABASE_URL (SQLite serialises writers and is not what a
+school runs). Seeds a throwaway school there (30 classes, 1,000 students, about 5,000 attendance
+records, a read key), starts `uvicorn attendance_project.asgi:application --workers 2` on a free
+loopback port with DEBUG=false, a random SECRET_KEY and API_THROTTLE_RATE set out of reach, then
+keeps N keep-alive connections (http.client, one Python thread each) busy for the given time
+(at most 60 s, after a 3 s warm-up). The servers use CONN_MAX_AGE=0 (bench_api_settings.py says
+why) unless --as-configured. Prints req/s, p50/p95/p99 latency and errors; goal
+≥ 300 req/s and p95 < 100 ms. The school and its logins are deleted afterwards.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
+    sys.exit("bench_api needs DATABASE_URL=postgres://… (the API is benchmarked on PostgreSQL).")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendance_project.settings")
+
+import django  # noqa: E402  (settings must see DATABASE_URL first)
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from accounts.models import ApiKeyScope, Organisation, Role, User  # noqa: E402
+from accounts.scoping import organisation_scope  # noqa: E402
+from accounts.services import api_key_create, member_create  # noqa: E402
+from records.models import (  # noqa: E402
+    AttendanceRecord,
+    ClassSession,
+    Enrollment,
+    SchoolClass,
+    Student,
+)
+
+PATH = "/api/v1/attendance/"
+MAX_SECONDS = 60
+WARM_UP_SECONDS = 3
+GOAL_RPS = 300
+GOAL_P95_MS = 100
+CLASSES, STUDENTS, SESSIONS_PER_CLASS = 30, 1000, 5
+STATUSES = ["present"] * 85 + ["late"] * 7 + ["absent"] * 6 + ["excused"] * 2
+
+
+def seed(tag: str) -> tuple[Organisation, str, int]:
+    """A throwaway school; returns it, a read key and the number of records."""
+    organisation = Organisation.objects.create(name=f"Bench API {tag}", slug=f"bench-api-{tag}")
+    with organisation_scope(organisation):
+        admin = member_create(
+            organisation=organisation,
+            username=f"{tag}-admin",
+            password=secrets.token_urlsafe(16),
+            role=Role.ADMIN,
+        )
+        classes = SchoolClass.objects.bulk_create(
+            SchoolClass(organisation=organisation, name=f"Class {n:02d}") for n in range(CLASSES)
+        )
+        students = Student.objects.bulk_create(
+            Student(
+                organisation=organisation,
+                given_name=f"Given{n}",
+                family_name=f"Family{n:04d}",
+                student_number=f"{tag}-{n:04d}",
+            )
+            for n in range(STUDENTS)
+        )
+        members = {c.pk: students[i :: len(classes)] for i, c in enumerate(classes)}
+        Enrollment.objects.bulk_create(
+            Enrollment(organisation=organisation, school_class=c, student=s)
+            for c in classes
+            for s in members[c.pk]
+        )
+        start = datetime.now(UTC) - timedelta(days=SESSIONS_PER_CLASS + 1)
+        sessions = ClassSession.objects.bulk_create(
+            ClassSession(
+                organisation=organisation,
+                school_class=c,
+                opened_at=start + timedelta(days=d, hours=8),
+                closed_at=start + timedelta(days=d, hours=9),
+                status="closed",
+            )
+            for c in classes
+            for d in range(SESSIONS_PER_CLASS)
+        )
+        records = [
+            AttendanceRecord(
+                organisation=organisation,
+                session=session,
+                student=student,
+                status=STATUSES[(session.pk * 31 + student.pk) % len(STATUSES)],
+                source="manual",
+            )
+            for session in sessions
+            for student in members[session.school_class_id]
+        ]
+        AttendanceRecord.objects.bulk_create(records, batch_size=2000)
+        _, plaintext = api_key_create(
+            organisation=organisation,
+            name="bench",
+            scope=ApiKeyScope.READ,
+            created_by=admin.user,
+        )
+    return organisation, plaintext, len(records)
+
+
+def delete(organisation: Organisation, tag: str) -> None:
+    table = AttendanceRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE organisation_id = %s", [organisation.pk])  # noqa: S608
+    User.objects.filter(username__startswith=f"{tag}-").delete()
+    organisation.delete()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, *, as_configured: bool) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "attendance_project.settings"
+        if as_configured
+        else "tests.benchmarks.bench_api_settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
+        "API_THROTTLE_RATE": "100000000/minute",
+    }
+    command = [
+        str(Path(sys.executable).with_name("uvicorn")),
+        "attendance_project.asgi:application",
+        "--workers",
+        "2",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True)  # noqa: S603
+
+
+def wait_ready(port: int, key: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", PATH, headers={"Authorization": f"Bearer {key}"})
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            if response.status == 200:
+                return
+            raise SystemExit(f"the server answered {response.status} to {PATH}")
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("the server did not start within 60 s")
+
+
+def load(port: int, key: str, path: str, connections: int, seconds: float) -> dict:
+    headers = {"Authorization": f"Bearer {key}", "Connection": "keep-alive"}
+    warm_until = time.monotonic() + WARM_UP_SECONDS
+    stop_at = warm_until + seconds
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    errors = [0] * connections
+    statuses: dict[int | str, int] = {}
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while True:
+            started = time.monotonic()
+            if started >= stop_at:
+                break
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+                if not ok:
+                    with lock:
+                        statuses[response.status] = statuses.get(response.status, 0) + 1
+            except (OSError, http.client.HTTPException) as error:
+                ok = False
+                with lock:
+                    name = type(error).__name__
+                    statuses[name] = statuses.get(name, 0) + 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            if started < warm_until:
+                continue
+            if ok:
+                latencies[n].append(time.monotonic() - started)
+            else:
+                errors[n] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done = sorted(latency for per in latencies for latency in per)
+
+    def percentile(p: float) -> float:
+        return done[min(len(done) - 1, int(p / 100 * len(done)))] * 1000 if done else float("nan")
+
+    return {
+        "requests": len(done),
+        "errors": sum(errors),
+        "error_statuses": statuses,
+        "seconds": seconds,
+        "requests_per_second": len(done) / seconds,
+        "p50_ms": percentile(50),
+        "p95_ms": percentile(95),
+        "p99_ms": percentile(99),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=30, help=f"≤ {MAX_SECONDS}")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--page-size", type=int, default=100, help="records per page (the API's default: 100)"
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the bench school")
+    parser.add_argument(
+        "--as-configured",
+        action="store_true",
+        help="serve with CONN_MAX_AGE as configured (leaks connections under ASGI, see "
+        "bench_api_settings.py) instead of 0",
+    )
+    args = parser.parse_args()
+    seconds = min(args.seconds, MAX_SECONDS)
+    call_command("migrate", verbosity=0)
+    tag = f"b{uuid.uuid4().hex[:6]}"
+    started = time.perf_counter()
+    organisation, key, records = seed(tag)
+    with connection.cursor() as cursor:  # fresh rows: give the planner its statistics
+        cursor.execute("ANALYZE")
+    print(
+        f"Seeded {CLASSES} classes, {STUDENTS:,} students, {records:,} records "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    port = free_port()
+    server = start_server(port, as_configured=args.as_configured)
+    try:
+        wait_ready(port, key)
+        path = PATH if args.page_size == 100 else f"{PATH}?page_size={args.page_size}"
+        result = load(port, key, path, args.connections, seconds)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # uvicorn's own process group (start_new_session)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        if not args.keep:
+            delete(organisation, tag)
+    result.update(
+        {
+            "endpoint": f"GET {path} ({args.page_size} records a page, cursor)",
+            "server": "uvicorn, 2 worker processes, DEBUG=false, CONN_MAX_AGE="
+            + ("as configured" if args.as_configured else "0"),
+            "database": "postgresql",
+            "load_generator": f"{args.connections} keep-alive http.client connections, "
+            "one Python thread each",
+            "goal": {"requests_per_second": GOAL_RPS, "p95_ms": GOAL_P95_MS, "errors": 0},
+            "met": result["requests_per_second"] >= GOAL_RPS
+            and result["p95_ms"] < GOAL_P95_MS
+            and result["errors"] == 0,
+        }
+    )
+    print(f"\n{result['endpoint']} · {result['server']} · {result['load_generator']}")
+    print(
+        f"{'duration':<12}{'requests':>10}{'req/s':>9}{'p50':>9}{'p95':>9}{'p99':>9}{'errors':>8}"
+    )
+    print(
+        f"{seconds:>9.0f} s {result['requests']:>10,} {result['requests_per_second']:>8.0f}"
+        f"{result['p50_ms']:>7.1f}ms{result['p95_ms']:>7.1f}ms{result['p99_ms']:>7.1f}ms"
+        f"{result['errors']:>8}"
+    )
+    if result["error_statuses"]:
+        print(f"error statuses: {result['error_statuses']}")
+    verdict = "met" if result["met"] else "NOT met"
+    print(f"goal (≥ {GOAL_RPS} req/s, p95 < {GOAL_P95_MS} ms, 0 errors): {verdict}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
