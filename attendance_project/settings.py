@@ -142,7 +142,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # channels_redis waits for messages with a BZPOPMIN of up to 5 s; redis-py 8 gives
+            # every socket a 5 s read timeout, so an idle consumer died with TimeoutError
+            # (close 1011) within a minute. A longer read timeout still notices a dead Redis.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
     CACHES = {

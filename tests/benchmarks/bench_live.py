@@ -14,9 +14,6 @@ With DATABASE_URL and REDIS_URL set: PostgreSQL and the Redis channel layer, two
 everything runs in one server process. A throwaway school is seeded (recognition on, a class of 30
 of whom 5 are enrolled with Yale photos from ../shared/faces through the services, a model built)
 and deleted at the end, with its logins and their sessions.
-
-With redis-py 8 the servers get `socket_timeout=30` appended to their REDIS_URL (see
-redis_workaround); --as-is leaves it alone, to see the consumers crash.
 """
 
 import argparse
@@ -263,24 +260,11 @@ def _many_files() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
 
 
-def redis_workaround(url: str) -> str | None:
-    """redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels_redis blocks
-    in BZPOPMIN: the read times out and the consumer that was receiving dies with 1011
-    (django/channels_redis#422). The servers here get a longer timeout in their REDIS_URL."""
-    import redis
-
-    if not url or "socket_timeout" in url or int(redis.__version__.split(".")[0]) < 8:
-        return None
-    return url + ("&" if "?" in url else "?") + "socket_timeout=30"
-
-
 class Server:
-    def __init__(self, number: int, workers: int, redis_url: str | None) -> None:
+    def __init__(self, number: int, workers: int) -> None:
         self.port = _free_port()
         self.log_path = _tmp / f"server{number}.log"
         env = {**os.environ, "RECOGNITION_WORKERS": str(workers), "DEBUG": "true"}
-        if redis_url:
-            env["REDIS_URL"] = redis_url
         self.process = subprocess.Popen(  # noqa: S603 -- our own server, fixed arguments
             [
                 sys.executable,
@@ -738,11 +722,6 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=int(os.environ.get("RECOGNITION_WORKERS") or 2)
     )
-    parser.add_argument(
-        "--as-is",
-        action="store_true",
-        help="give the servers REDIS_URL unchanged (with redis-py 8 their consumers crash)",
-    )
     args = parser.parse_args()
     if not (FACES / "yale").is_dir():
         print(f"skipped: the shared face photos are absent ({FACES})")
@@ -774,10 +753,7 @@ def main() -> None:
         mix = ENROLLED_SUBJECTS + STRANGERS
         frames = [scene(mix[i % len(mix)], seed=1000 + i, tag=i) for i in range(TAGS)]
         layers = "redis (channels_redis)" if redis else "in-memory"
-        patched = None if args.as_is else redis_workaround(settings.REDIS_URL)
-        if patched:
-            layers += ", servers' REDIS_URL + socket_timeout=30 (redis-py 8 workaround)"
-        servers = [Server(n, args.workers, patched) for n in ((1, 2) if redis else (1,))]
+        servers = [Server(n, args.workers) for n in ((1, 2) if redis else (1,))]
         for server in servers:
             server.wait_ready()
         results.update(

@@ -3,6 +3,7 @@ nobody else: sockets join only the groups their user may see."""
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
 from accounts.scoping import organisation_scope
 from attendance_project.routing import websocket_urlpatterns
@@ -147,3 +148,22 @@ def test_the_dashboard_state_lists_todays_sessions_with_counts(
     assert today["counts"]["enrolled"] == 1
     assert today["counts"]["present"] + today["counts"]["late"] == 1
     assert [c["student"] for c in state["check_ins"]] == [str(school_a.student.public_id)]
+
+
+async def test_a_socket_left_idle_longer_than_the_layers_wait_still_gets_check_ins(
+    school_a, school_b, connect
+):
+    """A classroom dashboard sits idle for minutes; channels_redis waits on Redis in 5 s blocks
+    and the socket must survive them (redis-py's default 5 s read timeout killed it)."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL: the in-memory layer does not wait on a socket")
+    session = await sync_to_async(_open_session)(school_a)
+    dashboard = await connect("/ws/live/", school_a.admin)
+    assert (await dashboard.receive_json_from(timeout=5))["type"] == "hello"
+
+    assert await dashboard.receive_nothing(timeout=7, interval=0.5)  # past a 5 s wait on Redis
+    await sync_to_async(_mark)(school_a, session, school_a.student)
+
+    event = await dashboard.receive_json_from(timeout=5)
+    assert event["type"] == "attendance"
+    assert event["student"] == str(school_a.student.public_id)
