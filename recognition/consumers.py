@@ -2,8 +2,8 @@
 
 The consumer authenticates, authorises, limits, and hands frames to a worker process; the rules
 of what counts live in recognition.camera and the writes in services. A frame arriving while
-one is in work replaces the waiting one (latest frame wins), so a slow server drops frames
-instead of queueing them.
+one is in work, or while every worker serves other cameras, replaces the waiting one (latest
+frame wins), so a slow server drops frames instead of queueing them.
 """
 
 import asyncio
@@ -19,7 +19,13 @@ from accounts.errors import DomainError
 from recognition.camera import CheckInTracker
 from recognition.engine.errors import ImageRejected
 from recognition.engine.types import Match
-from recognition.frames import MAX_FRAME_BYTES, FrameAnalysis, analyse_frame, frame_pool
+from recognition.frames import (
+    MAX_FRAME_BYTES,
+    FrameAnalysis,
+    analyse_frame,
+    frame_pool,
+    frame_slots,
+)
 from recognition.services import live
 from recognition.serving import serving_model
 from records import selectors as records_selectors
@@ -90,11 +96,6 @@ class CameraConsumer(OrganisationConsumerMixin, AsyncWebsocketConsumer):
                 CLOSE_TOO_LARGE, f"A frame of {size} KB is over the {limit} KB limit."
             )
             return
-        now = time.monotonic()
-        if now - self.last_frame_at < MIN_FRAME_INTERVAL:
-            self.dropped += 1
-            return
-        self.last_frame_at = now
         if self.waiting is not None:
             self.dropped += 1  # replaced before it was looked at
         self.waiting = frame
@@ -102,25 +103,48 @@ class CameraConsumer(OrganisationConsumerMixin, AsyncWebsocketConsumer):
             self.worker = asyncio.create_task(self._drain())
 
     async def _drain(self) -> None:
+        """Analyse the newest frame, at most one every MIN_FRAME_INTERVAL, until none waits.
+
+        A frame that comes too soon, or while every worker is busy with other cameras, stays
+        waiting and is replaced by any newer one; it is taken only when a worker is free.
+        """
         while self.waiting is not None:
-            frame, self.waiting = self.waiting, None
-            if self.tracker.is_repeat(frame):
-                continue
+            pause = self.last_frame_at + MIN_FRAME_INTERVAL - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
             try:
-                await self._recognise(frame)
+                analysis = await self._analyse_newest()
+                if analysis is not None:
+                    await self._decide(analysis)
             except DomainError as error:  # the session closed, recognition turned off...
                 await self._refuse(CLOSE_SESSION_CLOSED, error.message)
                 return
             except Exception:
                 logger.exception("camera frame failed: session=%s", self.session.pk)
 
-    async def _recognise(self, frame: bytes) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            analysis: FrameAnalysis = await loop.run_in_executor(frame_pool(), analyse_frame, frame)
-        except ImageRejected as refusal:
-            await self._send({"type": "frame_error", "message": refusal.message})
-            return
+    async def _analyse_newest(self) -> FrameAnalysis | None:
+        async with frame_slots():
+            frame, self.waiting = self.waiting, None
+            if frame is None:
+                return None
+            self.last_frame_at = time.monotonic()
+            if self.tracker.is_repeat(frame):
+                return None
+            analysing = asyncio.get_running_loop().run_in_executor(
+                frame_pool(), analyse_frame, frame
+            )
+            try:
+                return await asyncio.shield(analysing)
+            except asyncio.CancelledError:
+                # The camera left mid-frame; its worker still finishes it, so the slot stays
+                # taken until then (other cameras must not queue behind it in the pool).
+                await asyncio.wait([analysing])
+                raise
+            except ImageRejected as refusal:
+                await self._send({"type": "frame_error", "message": refusal.message})
+                return None
+
+    async def _decide(self, analysis: FrameAnalysis) -> None:
         if time.monotonic() - self.roster_loaded_at > ROSTER_REFRESH_SECONDS:
             await self._refresh_roster()
         matches, version = await self._match(analysis)

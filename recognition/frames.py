@@ -5,8 +5,10 @@ would freeze every socket of the process; a small process pool does not. This mo
 no Django: spawned workers load only the engine.
 """
 
+import asyncio
 import os
 import time
+import weakref
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -22,6 +24,9 @@ MAX_FRAME_BYTES = 300_000
 MAX_FRAME_PIXELS = 1920 * 1080
 
 _pool: ProcessPoolExecutor | None = None
+_slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True)
@@ -48,13 +53,30 @@ def _warm_up() -> None:
     get_engine()  # load the weights once per worker, before the first frame waits on them
 
 
-def frame_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """The process-wide pool, bounded: more cameras than workers shed frames, never queue."""
+def worker_count() -> int:
+    return max(1, int(os.environ.get("RECOGNITION_WORKERS") or "1"))
+
+
+def frame_pool() -> ProcessPoolExecutor:
+    """The process-wide pool of worker_count() processes."""
     global _pool
     if _pool is None:
-        count = workers or int(os.environ.get("RECOGNITION_WORKERS", "1"))
         # spawn: forking a process that runs an event loop and threads is not safe.
         _pool = ProcessPoolExecutor(
-            max_workers=count, mp_context=get_context("spawn"), initializer=_warm_up
+            max_workers=worker_count(), mp_context=get_context("spawn"), initializer=_warm_up
         )
     return _pool
+
+
+def frame_slots() -> asyncio.Semaphore:
+    """One slot per worker, shared by every camera of this server process.
+
+    A camera takes its newest frame only once it holds a slot, so the pool never holds a queue
+    of frames going stale: with more cameras than workers, each waits its turn and then sends
+    what its camera sees now. One semaphore per event loop (asyncio primitives bind to one).
+    """
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(worker_count())
+    return slots

@@ -202,3 +202,49 @@ async def test_a_rejected_suggestion_is_not_asked_again_and_marks_nobody(
             later.append(message["type"])
     assert later == []  # no second question, no check-in
     assert await sync_to_async(_records)(session) == []
+
+
+async def _next_frame(socket) -> dict:
+    return await _until(socket, "frame")
+
+
+async def test_frames_sent_too_soon_are_not_lost_the_newest_is_analysed_next(
+    school_a, school_b, connect, private_root
+):
+    """About two frames a second are analysed per camera; what comes sooner waits, and a newer
+    frame replaces it, so the next answer is about what the camera sees now."""
+    session, _ = await sync_to_async(enrolled_classroom)(school_a)
+    camera = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.teacher)
+    await _until(camera, "ready")
+
+    for scene in (frame(1, seed=11), frame(1, 2, seed=12), frame(1, 2, 9, seed=13)):
+        await camera.send_to(bytes_data=scene)
+    first, second = await _next_frame(camera), await _next_frame(camera)
+    assert len(first["faces"]) == 1
+    assert len(second["faces"]) == 3  # the newest, not the one it replaced
+    assert second["dropped"] == 1
+    assert await camera.receive_nothing(timeout=1)
+
+
+async def test_a_camera_waiting_for_a_busy_worker_sends_its_newest_frame(
+    school_a, school_b, connect, private_root, monkeypatch
+):
+    """With one worker and two classrooms, the second camera's frames do not queue behind the
+    first's: while it waits, a newer frame replaces the older one."""
+    monkeypatch.setenv("RECOGNITION_WORKERS", "1")
+    session, _ = await sync_to_async(enrolled_classroom)(school_a)
+    busy = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.teacher)
+    waiting = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.admin)
+    await _until(busy, "ready")
+    await _until(waiting, "ready")
+
+    await busy.send_to(bytes_data=frame(1, 2, 9, seed=21))
+    await asyncio.sleep(0.05)  # its frame is in the worker
+    await waiting.send_to(bytes_data=frame(1, seed=22))
+    await waiting.send_to(bytes_data=frame(1, 2, seed=23))
+
+    assert len((await _next_frame(busy))["faces"]) == 3
+    answer = await _next_frame(waiting)
+    assert len(answer["faces"]) == 2
+    assert answer["dropped"] == 1
+    assert await waiting.receive_nothing(timeout=1)
