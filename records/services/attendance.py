@@ -120,8 +120,13 @@ def _locked_session(session: ClassSession) -> ClassSession:
 # ----------------------------------------------------------------------------- sessions
 
 
-def session_open(*, school_class: SchoolClass, opened_by: Membership) -> tuple[ClassSession, bool]:
-    """Idempotent: with a session of the class already open, that one is returned."""
+def session_open(
+    *, school_class: SchoolClass, opened_by: Membership, at: datetime | None = None
+) -> tuple[ClassSession, bool]:
+    """Idempotent: with a session of the class already open, that one is returned.
+
+    `at` back-dates the opening (demo history, registers entered after a lesson); default now.
+    """
     organisation = school_class.organisation
     if opened_by.organisation_id != organisation.pk:
         raise DomainError(CROSS_SCHOOL, code="cross_organisation")
@@ -132,7 +137,10 @@ def session_open(*, school_class: SchoolClass, opened_by: Membership) -> tuple[C
     if existing is not None:
         return existing, False
     session = ClassSession(
-        organisation=organisation, school_class=school_class, opened_by=opened_by
+        organisation=organisation,
+        school_class=school_class,
+        opened_by=opened_by,
+        opened_at=at or timezone.now(),
     )
     _clean(session, exclude=("organisation", "school_class", "opened_by"))
     try:
@@ -145,7 +153,9 @@ def session_open(*, school_class: SchoolClass, opened_by: Membership) -> tuple[C
 
 
 @transaction.atomic
-def session_close(*, session: ClassSession, closed_by: Membership) -> ClassSession:
+def session_close(
+    *, session: ClassSession, closed_by: Membership, at: datetime | None = None
+) -> ClassSession:
     """Close, and mark absent everyone on the roster who has no record yet. Idempotent."""
     session = _locked_session(session)
     if closed_by.organisation_id != session.organisation_id:
@@ -190,7 +200,7 @@ def session_close(*, session: ClassSession, closed_by: Membership) -> ClassSessi
         ]
     )
     session.status = SessionStatus.CLOSED
-    session.closed_at = now
+    session.closed_at = at or now
     session.save(update_fields=["status", "closed_at", "updated_at"])
     transaction.on_commit(lambda: signals.session_closed.send(sender=ClassSession, session=session))
     return session

@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         created, logins = demo_create()
         self.stdout.write(
-            self.style.SUCCESS("Demo schools created.")
+            self.style.SUCCESS("Demo schools created (Demo School with three weeks of registers).")
             if created
             else "Demo schools already exist."
         )
