@@ -4,8 +4,6 @@ Admins see the whole school; a teacher sees the classes they teach (another clas
 404 as another school's). Every report takes `?start=YYYY-MM-DD&end=YYYY-MM-DD`.
 """
 
-import csv
-from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -19,6 +17,7 @@ from accounts.decorators import member_required
 from accounts.errors import DomainError
 from accounts.models import Membership
 from records import reports, selectors
+from records.csv_download import csv_download
 from records.forms import ReportRangeForm
 from records.models import SchoolClass
 
@@ -42,25 +41,6 @@ def _range(request: HttpRequest) -> tuple[date, date]:
     end = form.cleaned_data["end"] or today
     start = form.cleaned_data["start"] or end - timedelta(days=DEFAULT_DAYS - 1)
     return start, end
-
-
-class _Echo:
-    """csv.writer writes into this and hands the line back, so rows stream one at a time."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    for row in rows:
-        yield writer.writerow(row)
-
-
-def _csv_response(rows: Iterator[list[str]], filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _range_context(start: date, end: date) -> dict[str, object]:
@@ -188,7 +168,7 @@ def report_school_summary_csv(request: HttpRequest) -> StreamingHttpResponse:
         end=end,
         school_classes=_visible_classes(membership),
     )
-    return _csv_response(rows, f"attendance-summary-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
+    return csv_download(request, rows, f"attendance-summary-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
 
 
 @require_GET
@@ -202,7 +182,7 @@ def report_records_csv(request: HttpRequest) -> StreamingHttpResponse:
         end=end,
         school_classes=_visible_classes(membership),
     )
-    return _csv_response(rows, f"attendance-records-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
+    return csv_download(request, rows, f"attendance-records-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
 
 
 @require_GET
@@ -215,7 +195,7 @@ def report_class_register_csv(request: HttpRequest, public_id: UUID) -> Streamin
         organisation=membership.organisation, school_class=school_class, start=start, end=end
     )
     name = slugify(school_class.name) or "class"
-    return _csv_response(rows, f"register-{name}-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
+    return csv_download(request, rows, f"register-{name}-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
 
 
 @require_GET
@@ -232,4 +212,4 @@ def report_student_history_csv(request: HttpRequest, public_id: UUID) -> Streami
         school_classes=_visible_classes(membership),
     )
     name = slugify(student.student_number) or "student"
-    return _csv_response(rows, f"history-{name}-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
+    return csv_download(request, rows, f"history-{name}-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")

@@ -1,7 +1,5 @@
 """The register: start a session, mark by hand, close it, and the seed-compatible daily CSV."""
 
-import csv
-from collections.abc import Iterable, Iterator
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -16,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import member_required
 from accounts.errors import DomainError
 from records import live, selectors, services
+from records.csv_download import csv_download
 from records.forms import DailyExportForm
 from records.models import AttendanceStatus
 from records.views.helpers import mark_by_hand
@@ -71,20 +70,6 @@ def session_close(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return redirect("session_detail", public_id=session.public_id)
 
 
-class _Echo:
-    """csv.writer writes into this and hands the line back, so rows stream one at a time."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(header: Iterable[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(row)
-
-
 @require_GET
 @member_required
 def class_daily_csv(request: HttpRequest, public_id: UUID) -> StreamingHttpResponse:
@@ -101,12 +86,8 @@ def class_daily_csv(request: HttpRequest, public_id: UUID) -> StreamingHttpRespo
         (f"{given} {family}", number, seen.astimezone(zone).strftime("%H:%M:%S"))
         for given, family, number, seen in check_ins
     )
-    response = StreamingHttpResponse(
-        _csv_lines(("Name", "Roll", "Time"), rows), content_type="text/csv; charset=utf-8"
-    )
     filename = f"attendance-{slugify(school_class.name) or 'class'}-{day:%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_download(request, rows, filename, header=("Name", "Roll", "Time"))
 
 
 @never_cache
