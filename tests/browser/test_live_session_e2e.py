@@ -4,9 +4,6 @@ dashboard (server process 2); the stranger in the video never becomes anyone."""
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,9 +11,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from django.conf import settings
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection
 from playwright.sync_api import expect, sync_playwright
 
 from accounts.scoping import organisation_scope
@@ -24,8 +18,14 @@ from recognition.engine.engines import get_engine
 from recognition.engine.synthetic import compose_scene
 from records.models import AttendanceRecord
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import REPO_ROOT
-from tests.factories import PASSWORD
+from tests.browser.servers import (
+    Daphne,
+    log_in,
+    require_postgresql_and_redis,
+    server_env,
+    server_password,
+    start_all,
+)
 from tests.recognition.conftest import decoded, enrolled_classroom, yale_photo
 
 pytestmark = [
@@ -37,18 +37,6 @@ pytestmark = [
 
 FPS = 10
 HOLD_SECONDS = 4  # each person stays in view this long; the video then loops
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _database_url() -> str:
-    """The test database, as the server processes must reach it."""
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 def write_y4m(path: Path, subjects: list[int]) -> None:
@@ -71,85 +59,22 @@ def write_y4m(path: Path, subjects: list[int]) -> None:
 @pytest.fixture
 def servers(transactional_db, private_root, tmp_path):
     """Two ASGI processes (daphne) on the test database and the Redis channel layer."""
-    if connection.vendor != "postgresql" or not settings.REDIS_URL:
-        pytest.skip(
-            "needs DATABASE_URL (PostgreSQL) and REDIS_URL: two server processes must "
-            "share the database and the channel layer (CI sets both)"
-        )
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "PRIVATE_STORAGE_ROOT": str(private_root),
-        "DEBUG": "true",
-        "RECOGNITION_WORKERS": "1",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    processes, urls = [], []
-    for number in (1, 2):
-        port = _free_port()
-        log = (tmp_path / f"server{number}.log").open("w")
-        processes.append(
-            subprocess.Popen(  # noqa: S603 -- our own server, fixed arguments
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "attendance_project.asgi:application",
-                ],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 30
-    for url in urls:
-        port = int(url.rsplit(":", 1)[1])
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-    yield urls
+    require_postgresql_and_redis()
+    env = server_env(private_root)
+    processes = [Daphne(env=env, log=tmp_path / f"server{number}.log") for number in (1, 2)]
+    start_all(processes)
+    yield [process.url for process in processes]
     for process in processes:
-        process.terminate()
-        process.wait(timeout=20)
-    for number in (1, 2):  # shown by pytest when the test fails
-        print(f"--- server {number} ---\n" + (tmp_path / f"server{number}.log").read_text()[-3000:])
-
-
-def _server_password(*memberships):
-    """The suite hashes passwords with MD5 for speed; the server processes do not accept that
-    hasher, so these logins get a PBKDF2 hash as production would store."""
-    hasher = PBKDF2PasswordHasher()
-    for membership in memberships:
-        user = membership.user
-        user.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
-        user.save(update_fields=["password"])
-
-
-def _log_in(page, base_url, username):
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/")
+        process.stop()
+    for number, process in enumerate(processes, 1):  # shown by pytest when the test fails
+        print(f"--- server {number} ---\n" + process.log_tail())
 
 
 def test_two_students_are_checked_in_live_on_both_pages_and_the_stranger_never(
     servers, school_a, school_b, artefacts_dir, tmp_path
 ):
     session, ada = enrolled_classroom(school_a)
-    _server_password(school_a.admin, school_a.teacher)
+    server_password(school_a.admin, school_a.teacher)
     video = tmp_path / "classroom.y4m"
     write_y4m(video, subjects=[1, 2, 9])  # the two students, then a stranger (Yale 9)
     home = tempfile.mkdtemp(prefix="chromium-home-")
@@ -168,11 +93,11 @@ def test_two_students_are_checked_in_live_on_both_pages_and_the_stranger_never(
                 env={**os.environ, "HOME": home},
             )
             admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-            _log_in(admin, admin_url, school_a.admin.user.username)
+            log_in(admin, admin_url, school_a.admin.user.username)
             expect(admin.locator("[data-live-status]")).to_have_text("live", timeout=15_000)
 
             teacher = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-            _log_in(teacher, teacher_url, school_a.teacher.user.username)
+            log_in(teacher, teacher_url, school_a.teacher.user.username)
             teacher.goto(f"{teacher_url}/sessions/{session.public_id}/")
             teacher.get_by_role("button", name="Start camera").click()
             expect(teacher.locator("[data-camera-status]")).to_contain_text(

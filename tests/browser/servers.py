@@ -1,0 +1,138 @@
+"""Real ASGI server processes (daphne) for browser tests that need more than the live_server
+thread: several processes sharing the test database and the Redis channel layer, or a server
+that is killed and started again."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
+
+from tests.conftest import REPO_ROOT
+from tests.factories import PASSWORD
+
+
+def require_postgresql_and_redis() -> None:
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip(
+            "needs DATABASE_URL (PostgreSQL) and REDIS_URL: server processes must share "
+            "the database and the channel layer with the test (CI sets both)"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def database_url() -> str:
+    """The test database, as the server processes must reach it."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def server_env(private_root: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "PRIVATE_STORAGE_ROOT": str(private_root),
+        "DEBUG": "true",
+        "RECOGNITION_WORKERS": "1",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser fixture, for this process
+    return env
+
+
+class Daphne:
+    """One daphne process on a fixed port; it can be killed and started again on that port."""
+
+    def __init__(self, *, env: dict[str, str], log: Path, port: int | None = None) -> None:
+        self.env = env
+        self.log = log
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log.open("a") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(  # noqa: S603 -- our own server, fixed arguments
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "attendance_project.asgi:application",
+                ],
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_until_listening(self, deadline: float) -> None:
+        """Until the port accepts a connection, or `deadline` (time.monotonic()) has passed."""
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"daphne on port {self.port} exited:\n{self.log_tail()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL: no close frame, no cleanup; what a browser sees when the network drops."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.process = None
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log.read_text()[-chars:] if self.log.exists() else ""
+
+
+def start_all(servers: list[Daphne], timeout: float = 30) -> None:
+    for server in servers:
+        server.start()
+    deadline = time.monotonic() + timeout
+    for server in servers:
+        server.wait_until_listening(deadline)
+
+
+def server_password(*memberships) -> None:
+    """The suite hashes passwords with MD5 for speed; the server processes do not accept that
+    hasher, so these logins get a PBKDF2 hash as production would store."""
+    hasher = PBKDF2PasswordHasher()
+    for membership in memberships:
+        user = membership.user
+        user.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
+        user.save(update_fields=["password"])
+
+
+def log_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/")
