@@ -1,0 +1,167 @@
+"""The network drops under a live class session (the server process is killed): the teacher's
+session page and the admins' dashboards say they are reconnecting, come back by themselves when
+the server does, and show what happened meanwhile, read from the database: nothing lost, nothing
+twice, nothing of the other school."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+from playwright.sync_api import expect
+
+from accounts.scoping import organisation_scope
+from records import services
+from records.models import AttendanceSource
+from tests.browser.servers import (
+    Daphne,
+    log_in,
+    require_postgresql_and_redis,
+    server_env,
+    server_password,
+    start_all,
+)
+from tests.factories import EnrollmentFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+LIVE, RECONNECTING = "live", "reconnecting…"
+# live.js retries after 0.5, 1, 2, 4, 8, then every 10 s: a restart is noticed within 10 s.
+BACK_LIVE = 15_000
+
+
+@pytest.fixture
+def server(transactional_db, private_root, tmp_path):
+    """One ASGI process (daphne) on the test database and the Redis channel layer."""
+    require_postgresql_and_redis()
+    daphne = Daphne(env=server_env(private_root), log=tmp_path / "server.log")
+    start_all([daphne])
+    yield daphne
+    daphne.stop()
+    print("--- server ---\n" + daphne.log_tail())  # shown by pytest when the test fails
+
+
+def _open_session(school):
+    with organisation_scope(school.organisation):
+        return services.session_open(
+            school_class=school.school_class, opened_by=school.teacher or school.admin
+        )[0]
+
+
+def _mark(school, session, student) -> None:
+    """A mark by hand through the records service, in a thread of its own: the Playwright sync
+    API keeps an event loop in the test's thread, where async_to_sync (the broadcast sent on
+    commit) refuses to run."""
+
+    def mark():
+        try:
+            with organisation_scope(school.organisation):
+                services.attendance_mark(
+                    session=session,
+                    student=student,
+                    source=AttendanceSource.MANUAL,
+                    actor=school.admin.user,
+                )
+        finally:
+            connections.close_all()  # this thread's connection only
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(mark).result()
+
+
+def _page(browser, server, membership, path):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(page, server.url, membership.user.username)
+    if path != "/":
+        page.goto(f"{server.url}{path}")
+    return page
+
+
+def _status(page):
+    return page.locator("[data-live-status]")
+
+
+def _feed(page, student=None):
+    items = page.locator("#check-ins li[data-student]")
+    return items if student is None else page.locator(f'#check-ins li[data-student="{student}"]')
+
+
+def test_pages_reconnect_after_a_network_drop_and_show_each_check_in_once(
+    server, browser, school_a, school_b, artefacts_dir
+):
+    first = school_a.student
+    second, third = (
+        EnrollmentFactory(school_class=school_a.school_class).student for _ in range(2)
+    )
+    session = _open_session(school_a)
+    session_b = _open_session(school_b)
+    server_password(school_a.teacher, school_a.admin, school_b.admin)
+
+    teacher = _page(browser, server, school_a.teacher, f"/sessions/{session.public_id}/")
+    admin = _page(browser, server, school_a.admin, "/")
+    outsider = _page(browser, server, school_b.admin, "/")
+    pages = {"teacher": teacher, "admin": admin, "outsider": outsider}
+    for page in pages.values():
+        expect(_status(page)).to_have_text(LIVE, timeout=BACK_LIVE)
+
+    def row(student):
+        return teacher.locator(f'tr[data-student="{student.public_id}"]')
+
+    def count(name):
+        return teacher.locator(f'#session-counts [data-count="{name}"]')
+
+    def dashboard_count(page, name):
+        return page.locator(f'tr[data-session="{session.public_id}"] [data-count="{name}"]')
+
+    # The drop: no close frame reaches the pages, the port refuses every retry.
+    started = time.monotonic()
+    server.kill()
+    for page in pages.values():
+        expect(_status(page)).to_have_text(RECONNECTING, timeout=5_000)
+    _mark(school_a, session, first)
+    _mark(school_b, session_b, school_b.student)
+    for name, page in pages.items():
+        page.screenshot(path=f"{artefacts_dir}/reconnect-{name}-down.png", full_page=True)
+    expect(row(first)).to_have_attribute("data-state", "not_yet")  # nothing can arrive now
+
+    server.start()
+    server.wait_until_listening(time.monotonic() + 30)
+    for page in pages.values():
+        expect(_status(page)).to_have_text(LIVE, timeout=BACK_LIVE)
+    back_after = time.monotonic() - started
+
+    # Re-synced from the database: the mark made during the drop is there, once.
+    expect(row(first)).to_have_attribute("data-state", "present")
+    expect(row(second)).to_have_attribute("data-state", "not_yet")
+    expect(count("present")).to_have_text("1")
+    expect(count("not_yet")).to_have_text("2")
+    expect(dashboard_count(admin, "present")).to_have_text("1")
+    expect(_feed(admin, first.public_id)).to_have_count(1)
+    expect(_feed(admin)).to_have_count(1)
+    expect(_feed(outsider, school_b.student.public_id)).to_have_count(1)
+    expect(_feed(outsider)).to_have_count(1)
+    expect(admin.locator(f'tr[data-session="{session_b.public_id}"]')).to_have_count(0)
+    expect(outsider.locator(f'tr[data-session="{session.public_id}"]')).to_have_count(0)
+    expect(admin.locator("#check-ins")).not_to_contain_text(school_b.student.full_name)
+    expect(outsider.locator("#check-ins")).not_to_contain_text(first.full_name)
+
+    # A check-in after the reconnect arrives live, once, beside the re-synced one.
+    _mark(school_a, session, second)
+    expect(row(second)).to_have_attribute("data-state", "present")
+    expect(count("present")).to_have_text("2")
+    expect(count("not_yet")).to_have_text("1")
+    expect(row(third)).to_have_attribute("data-state", "not_yet")
+    # The dashboard's counts come from its batched re-read: after it, the stream is final.
+    expect(dashboard_count(admin, "present")).to_have_text("2")
+    expect(_feed(admin, second.public_id)).to_have_count(1)
+    expect(_feed(admin, first.public_id)).to_have_count(1)
+    expect(_feed(admin)).to_have_count(2)
+    expect(_feed(admin).first).to_contain_text(second.full_name)  # newest first
+    expect(_feed(outsider)).to_have_count(1)
+    expect(outsider.locator("#check-ins")).not_to_contain_text(second.full_name)
+    for name, page in pages.items():
+        page.screenshot(path=f"{artefacts_dir}/reconnect-{name}-after.png", full_page=True)
+    for page in pages.values():
+        expect(_status(page)).to_have_text(LIVE)
+        page.context.close()
+    assert back_after < 20, f"the pages took {back_after:.1f} s to come back"
