@@ -41,8 +41,8 @@
     return row;
   }
 
-  async function resync() {
-    const response = await fetch(root.dataset.stateUrl, { headers: { Accept: "application/json" } });
+  async function resync(signal) {
+    const response = await fetch(root.dataset.stateUrl, { headers: { Accept: "application/json" }, signal });
     if (!response.ok) return;
     const state = await response.json();
     for (const session of state.sessions) {
@@ -67,8 +67,8 @@
     }
     // Counts come from the database, batched: a burst of check-ins costs one request.
     clearTimeout(pending);
-    pending = setTimeout(resync, 300);
+    pending = setTimeout(() => live.sync(), 300);
   }
 
-  LiveSocket(root.dataset.socket, { onEvent, resync, statusEl: root.querySelector("[data-live-status]") });
+  const live = LiveSocket(root.dataset.socket, { onEvent, resync, statusEl: root.querySelector("[data-live-status]") });
 })();

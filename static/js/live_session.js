@@ -32,8 +32,8 @@
     }
   }
 
-  async function resync() {
-    const response = await fetch(roster.dataset.stateUrl, { headers: { Accept: "application/json" } });
+  async function resync(signal) {
+    const response = await fetch(roster.dataset.stateUrl, { headers: { Accept: "application/json" }, signal });
     if (!response.ok) return;
     const state = await response.json();
     state.students.forEach(showRecord);
@@ -43,7 +43,7 @@
 
   function onEvent(event) {
     if (event.type === "attendance") {
-      if (!showRecord(event)) return resync(); // a student the page did not know: reload state
+      if (!showRecord(event)) return live.sync(); // a student the page did not know: reload state
       const counts = {};
       roster.querySelectorAll("tr[data-state]").forEach((row) => {
         counts[row.dataset.state] = (counts[row.dataset.state] || 0) + 1;
@@ -52,11 +52,12 @@
       showCounts(counts);
       document.dispatchEvent(new CustomEvent("attendance", { detail: event }));
     } else if (event.type === "session") {
-      resync();
+      live.sync();
     }
   }
 
-  window.liveSession = LiveSocket(roster.dataset.socket, {
+  const live = LiveSocket(roster.dataset.socket, {
     onEvent, resync, statusEl: document.querySelector("[data-live-status]"),
   });
+  window.liveSession = live;
 })();

@@ -69,8 +69,24 @@ def _mark(school, session, student) -> None:
         pool.submit(mark).result()
 
 
+# Counts the JSON bodies a page has read (and handled: the count rises in the task after the
+# reader's code ran), so a test can wait until a response it released has been applied.
+COUNT_JSON_READ = """
+window.jsonRead = 0;
+const json = Response.prototype.json;
+Response.prototype.json = function () {
+  return json.call(this).then((body) => {
+    setTimeout(() => { window.jsonRead += 1; });
+    return body;
+  });
+};
+"""
+
+
 def _page(browser, server, membership, path):
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(COUNT_JSON_READ)
+    page = context.new_page()
     log_in(page, server.url, membership.user.username)
     if path != "/":
         page.goto(f"{server.url}{path}")
@@ -165,3 +181,83 @@ def test_pages_reconnect_after_a_network_drop_and_show_each_check_in_once(
         expect(_status(page)).to_have_text(LIVE)
         page.context.close()
     assert back_after < 20, f"the pages took {back_after:.1f} s to come back"
+
+
+def _hold_first(page, url_glob):
+    """Holds the page's first request to `url_glob` until released; lets later ones through."""
+    held = []
+
+    def handle(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(url_glob, handle)
+    return held
+
+
+def _until(page, condition, timeout=BACK_LIVE / 1000):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(50)  # lets Playwright deliver routes and events meanwhile
+
+
+def test_a_check_in_arriving_while_a_page_re_reads_the_state_is_not_undone_by_it(
+    server, browser, school_a, school_b, artefacts_dir
+):
+    """The re-read after a reconnect can answer with the state of a moment ago, after the event
+    of a newer check-in has reached the page: that older answer must not win."""
+    first = school_a.student
+    second = EnrollmentFactory(school_class=school_a.school_class).student
+    session = _open_session(school_a)
+    session_b = _open_session(school_b)
+    server_password(school_a.teacher, school_a.admin)
+    teacher = _page(browser, server, school_a.teacher, f"/sessions/{session.public_id}/")
+    admin = _page(browser, server, school_a.admin, "/")
+    pages = {"teacher": teacher, "admin": admin}
+    for page in pages.values():
+        expect(_status(page)).to_have_text(LIVE, timeout=BACK_LIVE)
+
+    server.kill()
+    for page in pages.values():
+        expect(_status(page)).to_have_text(RECONNECTING, timeout=5_000)
+    _mark(school_a, session, first)
+    held = {
+        "teacher": _hold_first(teacher, "**/state.json"),
+        "admin": _hold_first(admin, "**/today.json"),
+    }
+    server.start()
+    server.wait_until_listening(time.monotonic() + 30)
+    # The pages re-read once their socket has joined its group (the consumer's hello): from
+    # then on, every check-in reaches them as an event.
+    _until(teacher, lambda: all(held.values()))
+    # The state is read now (the first student present, the second not yet) but not yet shown ...
+    stale = {name: routes[0].fetch() for name, routes in held.items()}
+    # ... when the second student is checked in, and the event reaches both pages.
+    _mark(school_a, session, second)
+    _mark(school_b, session_b, school_b.student)
+    row = teacher.locator(f'tr[data-student="{second.public_id}"]')
+    expect(row).to_have_attribute("data-state", "present")
+    expect(_feed(admin, second.public_id)).to_have_count(1)
+
+    for name, page in pages.items():
+        read = page.evaluate("window.jsonRead")
+        held[name][0].fulfill(response=stale[name])
+        page.wait_for_function(f"window.jsonRead > {read}")
+    for page in pages.values():
+        expect(_status(page)).to_have_text(LIVE)
+    expect(row).to_have_attribute("data-state", "present")
+    expect(teacher.locator('#session-counts [data-count="present"]')).to_have_text("2")
+    expect(teacher.locator('#session-counts [data-count="not_yet"]')).to_have_text("0")
+    expect(
+        admin.locator(f'tr[data-session="{session.public_id}"] [data-count="present"]')
+    ).to_have_text("2")
+    expect(_feed(admin, first.public_id)).to_have_count(1)
+    expect(_feed(admin, second.public_id)).to_have_count(1)
+    expect(_feed(admin)).to_have_count(2)
+    expect(admin.locator("#check-ins")).not_to_contain_text(school_b.student.full_name)
+    for name, page in pages.items():
+        page.screenshot(path=f"{artefacts_dir}/reconnect-race-{name}.png", full_page=True)
+        page.context.close()
