@@ -272,10 +272,11 @@ def sessions_of_day(*, membership: Membership, day: date) -> QuerySet[ClassSessi
 def recent_check_ins(
     *, membership: Membership, day: date, limit: int = 20
 ) -> QuerySet[AttendanceRecord]:
-    """The day's latest marks the viewer may see, newest first."""
+    """The latest marks in the day's sessions the viewer may see, newest first (a register of
+    another day written or corrected today is not today's attendance)."""
     start, end = day_bounds(organisation=membership.organisation, day=day)
     records = membership.organisation.attendance_records.filter(
-        updated_at__gte=start, updated_at__lt=end
+        session__opened_at__gte=start, session__opened_at__lt=end
     )
     if not membership.is_admin:
         records = records.filter(session__school_class__teacher_assignments__teacher=membership)

@@ -1,9 +1,12 @@
 """Every check-in reaches the teacher's session page and the admin's dashboard at once, and
 nobody else: sockets join only the groups their user may see."""
 
+from datetime import timedelta
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.scoping import organisation_scope
 from attendance_project.routing import websocket_urlpatterns
@@ -167,3 +170,28 @@ async def test_a_socket_left_idle_longer_than_the_layers_wait_still_gets_check_i
     event = await dashboard.receive_json_from(timeout=5)
     assert event["type"] == "attendance"
     assert event["student"] == str(school_a.student.public_id)
+
+
+def test_the_dashboard_stream_holds_only_todays_sessions_not_registers_written_today(
+    school_a, school_b, client_for
+):
+    """A register of last week entered or corrected today is not today's attendance."""
+    with organisation_scope(school_a.organisation):
+        last_week, _ = services.session_open(
+            school_class=school_a.school_class,
+            opened_by=school_a.teacher,
+            at=timezone.now() - timedelta(days=7),
+        )
+        services.attendance_mark(
+            session=last_week,
+            student=school_a.student,
+            source="manual",
+            actor=school_a.admin.user,
+            at=last_week.opened_at,
+        )
+        services.session_close(session=last_week, closed_by=school_a.teacher)
+    today = _open_session(school_a)
+    _mark(school_a, today, school_a.student)
+
+    state = client_for(school_a.admin).get("/today.json").json()
+    assert [c["session"] for c in state["check_ins"]] == [str(today.public_id)]
