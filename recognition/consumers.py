@@ -215,9 +215,13 @@ class CameraConsumer(OrganisationConsumerMixin, AsyncWebsocketConsumer):
         )
 
     async def _answer(self, text: str) -> None:
-        """The teacher's tap on "is this …?": yes checks the student in, no stops asking."""
+        """The teacher's tap on "is this …?": yes checks the student in, no stops asking.
+        A ping (the page's heartbeat, to notice a connection gone silent) is answered."""
         try:
             message = json.loads(text)
+            if isinstance(message, dict) and message.get("type") == "ping":
+                await self._send({"type": "pong"})
+                return
             student, answer = message["student"], message["type"]
         except (ValueError, KeyError, TypeError):
             await self._send({"type": "error", "message": "Unreadable message."})

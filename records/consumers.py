@@ -56,7 +56,10 @@ class LiveFeedConsumer(OrganisationConsumerMixin, AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        """Listeners only listen; anything sent is ignored."""
+        """Listeners only listen: a ping is answered (the page's heartbeat, which notices a
+        connection that went silent without closing), anything else is ignored."""
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
 
     async def live_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])

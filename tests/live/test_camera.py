@@ -248,3 +248,22 @@ async def test_a_camera_waiting_for_a_busy_worker_sends_its_newest_frame(
     assert len(answer["faces"]) == 2
     assert answer["dropped"] == 1
     assert await waiting.receive_nothing(timeout=1)
+
+
+async def test_a_ping_is_answered_with_a_pong_and_other_messages_are_handled_as_before(
+    school_a, school_b, connect
+):
+    """The camera page's watchdog pings when no frame has been answered for a while (a frozen
+    camera sends frames the server skips); a pong says the connection is still there."""
+    session = await sync_to_async(_open_plain_session)(school_a, biometrics=True)
+    camera = await connect(f"/ws/sessions/{session.public_id}/camera/", school_a.teacher)
+    await _until(camera, "ready")
+
+    await camera.send_json_to({"type": "ping"})
+    assert await camera.receive_json_from(timeout=5) == {"type": "pong"}
+    await camera.send_json_to({"type": "confirm", "student": str(school_b.student.public_id)})
+    assert await camera.receive_nothing(timeout=0.5)  # nothing was asked about: ignored
+    await camera.send_to(text_data="ping")
+    assert (await camera.receive_json_from(timeout=5))["message"] == "Unreadable message."
+    await camera.send_json_to({"type": "ping"})
+    assert await camera.receive_json_from(timeout=5) == {"type": "pong"}

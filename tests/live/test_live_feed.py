@@ -195,3 +195,28 @@ def test_the_dashboard_stream_holds_only_todays_sessions_not_registers_written_t
 
     state = client_for(school_a.admin).get("/today.json").json()
     assert [c["session"] for c in state["check_ins"]] == [str(today.public_id)]
+
+
+@pytest.mark.parametrize("path", ["/ws/live/", "session"])
+async def test_a_ping_is_answered_with_a_pong_and_anything_else_ignored(
+    path, school_a, school_b, connect
+):
+    """The pages' heartbeat: a connection gone silent (no close, no answer) is noticed when the
+    pong does not come."""
+    session = await sync_to_async(_open_session)(school_a)
+    path = f"/ws/sessions/{session.public_id}/live/" if path == "session" else path
+    socket = await connect(path, school_a.admin)
+    outsider = await connect("/ws/live/", school_b.admin)
+    for listener in (socket, outsider):
+        assert (await listener.receive_json_from(timeout=5))["type"] == "hello"
+
+    await socket.send_json_to({"type": "subscribe", "group": "anything"})
+    await socket.send_json_to(["ping"])
+    assert await socket.receive_nothing(timeout=0.5)
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from(timeout=5) == {"type": "pong"}
+    assert await socket.receive_nothing(timeout=0.5)
+    assert await outsider.receive_nothing(timeout=0.1)  # a pong only to whom pinged
+
+    await sync_to_async(_mark)(school_a, session, school_a.student)  # still listening
+    assert (await socket.receive_json_from(timeout=5))["type"] == "attendance"
