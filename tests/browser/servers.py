@@ -104,9 +104,17 @@ class Daphne:
     def stop(self) -> None:
         if self.process is None:
             return
-        self.process.terminate()
-        self.process.wait(timeout=20)
-        self.process = None
+        process, self.process = self.process, None
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            # Never left running on the test database, which the next run could not drop.
+            process.kill()
+            process.wait(timeout=10)
+            raise RuntimeError(
+                f"daphne on port {self.port} ignored SIGTERM for 20 s:\n{self.log_tail()}"
+            ) from None
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log.read_text()[-chars:] if self.log.exists() else ""
