@@ -89,15 +89,24 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.getenv("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# No persistent connections: under ASGI Django runs each request's synchronous code in a thread
+# of its own, so CONN_MAX_AGE > 0 left an open connection behind in every finished thread until
+# PostgreSQL answered "too many clients". On PostgreSQL a pool per process gives the reuse back:
+# a request borrows a connection and returns it when it ends (Django closes it at CONN_MAX_AGE=0).
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Per process (each uvicorn or daphne worker, each Celery worker): keep the sum over all processes
+# below PostgreSQL's max_connections (100 by default). 0 turns the pool off, e.g. behind PgBouncer.
+DATABASE_POOL_MAX_SIZE = envint("DATABASE_POOL_MAX_SIZE", "10")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # SQLite is the embedded default; WAL lets the ASGI server and a reader work at once.
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;"}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-if TESTING:
-    # Threads of database_sync_to_async must not keep connections past a test (PostgreSQL
-    # refuses to drop the test database while one is open).
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_MAX_SIZE > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DATABASE_POOL_MAX_SIZE),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        # A request that cannot get a connection within 10 s fails (a 500) rather than hangs.
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

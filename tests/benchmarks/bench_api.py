@@ -3,14 +3,16 @@
     DATABASE_URL=postgres://… .venv/bin/python tests/benchmarks/bench_api.py \
         [--seconds 30] [--connections 16] [--page-size 100] [--json bench-results/api.json] [--keep]
 
-Refuses to run without a PostgreSQL DATABASE_URL (SQLite serialises writers and is not what a
-school runs). Seeds a throwaway school there (30 classes, 1,000 students, about 5,000 attendance
-records, a read key), starts `uvicorn attendance_project.asgi:application --workers 2` on a free
+Needs a PostgreSQL DATABASE_URL (SQLite serialises writers and is not what a school runs).
+Seeds a throwaway school there (30 classes, 1,000 students, about 5,000 attendance records, a
+read key), starts `uvicorn attendance_project.asgi:application --workers 2` on a free
 loopback port with DEBUG=false, a random SECRET_KEY and API_THROTTLE_RATE set out of reach, then
 keeps N keep-alive connections (http.client, one Python thread each) busy for the given time
-(at most 60 s, after a 3 s warm-up). The servers use CONN_MAX_AGE=0 (bench_api_settings.py says
-why) unless --as-configured. Prints req/s, p50/p95/p99 latency and errors; goal
+(at most 60 s, after a 3 s warm-up). The servers run the project's own settings (PostgreSQL
+through a connection pool per worker). Prints req/s, p50/p95/p99 latency and errors; goal
 ≥ 300 req/s and p95 < 100 ms. The school and its logins are deleted afterwards.
+
+Without a PostgreSQL DATABASE_URL it prints why it skipped and exits 0, so `make bench` goes on.
 """
 
 import argparse
@@ -33,7 +35,9 @@ sys.path.insert(0, str(REPO_ROOT))
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
-    sys.exit("bench_api needs DATABASE_URL=postgres://… (the API is benchmarked on PostgreSQL).")
+    # `make bench` runs every benchmark; without PostgreSQL this one has nothing to measure.
+    print("bench_api skipped: needs DATABASE_URL=postgres://… (the API is measured on PostgreSQL)")
+    sys.exit(0)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendance_project.settings")
 
 import django  # noqa: E402  (settings must see DATABASE_URL first)
@@ -138,12 +142,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, *, as_configured: bool) -> subprocess.Popen:
+def start_server(port: int) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "attendance_project.settings"
-        if as_configured
-        else "tests.benchmarks.bench_api_settings",
+        "DJANGO_SETTINGS_MODULE": "attendance_project.settings",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -252,12 +254,6 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the bench school")
-    parser.add_argument(
-        "--as-configured",
-        action="store_true",
-        help="serve with CONN_MAX_AGE as configured (leaks connections under ASGI, see "
-        "bench_api_settings.py) instead of 0",
-    )
     args = parser.parse_args()
     seconds = min(args.seconds, MAX_SECONDS)
     call_command("migrate", verbosity=0)
@@ -271,7 +267,7 @@ def main() -> None:
         f"in {time.perf_counter() - started:.1f} s"
     )
     port = free_port()
-    server = start_server(port, as_configured=args.as_configured)
+    server = start_server(port)
     try:
         wait_ready(port, key)
         path = PATH if args.page_size == 100 else f"{PATH}?page_size={args.page_size}"
@@ -287,8 +283,7 @@ def main() -> None:
     result.update(
         {
             "endpoint": f"GET {path} ({args.page_size} records a page, cursor)",
-            "server": "uvicorn, 2 worker processes, DEBUG=false, CONN_MAX_AGE="
-            + ("as configured" if args.as_configured else "0"),
+            "server": "uvicorn, 2 worker processes, DEBUG=false, the project's settings",
             "database": "postgresql",
             "load_generator": f"{args.connections} keep-alive http.client connections, "
             "one Python thread each",
