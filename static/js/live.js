@@ -7,11 +7,27 @@
 // asks for another once it is applied, and re-reads never overlap, so the newest is applied last.
 // Pages re-read through `sync()`, never by calling their `resync(signal)` themselves; a new
 // connection aborts a re-read begun before the drop (it may never answer).
+//
+// A connection can also die in silence (Wi-Fi gone, a NAT timeout, a proxy that stops
+// forwarding): nothing closes it, so no "close" event comes for many minutes. A heartbeat pings
+// every HEARTBEAT_MS; anything received is a sign of life; a ping unanswered within SILENCE_MS
+// (or no "hello" within CONNECT_MS of opening) abandons the socket for a new one. An abandoned
+// socket's handlers do nothing, so its late "close" cannot start a second reconnect. The drop
+// leaves the browser's pooled HTTP connections silent too, and a re-read sent on one never
+// answers: after READ_MS it is aborted (so that connection is dropped from the pool) and sent
+// again, until one goes over a new connection.
+
 window.LiveSocket = function (path, { onEvent, resync, statusEl }) {
+  const HEARTBEAT_MS = window.LIVE_HEARTBEAT_MS || 15000;
+  const SILENCE_MS = Math.min(5000, HEARTBEAT_MS);
+  const CONNECT_MS = 10000;
+  const READ_MS = SILENCE_MS; // each dead pooled connection costs a re-read this long
   let delay = 500;
   let socket = null;
   let syncing = null;
   let again = false;
+  let heartbeat = null;
+  let deadline = null; // set while a sign of life is awaited from the current socket
   const setStatus = (text, live) => {
     if (!statusEl) return;
     statusEl.textContent = text;
@@ -27,11 +43,18 @@ window.LiveSocket = function (path, { onEvent, resync, statusEl }) {
     const run = (async () => {
       do {
         again = false;
-        controller = new AbortController();
+        const reading = new AbortController();
+        controller = reading;
+        const stuck = setTimeout(() => {
+          again = true;
+          reading.abort();
+        }, READ_MS);
         try {
-          await resync(controller.signal);
+          await resync(reading.signal);
         } catch (error) {
           // Aborted, or the server went away mid-read: the next connection reads again.
+        } finally {
+          clearTimeout(stuck);
         }
       } while (again && syncing === run);
       if (syncing === run) syncing = null;
@@ -39,14 +62,46 @@ window.LiveSocket = function (path, { onEvent, resync, statusEl }) {
     syncing = run;
     return run;
   }
+  function awaitLife(ws, ms) {
+    deadline ??= setTimeout(() => lost(ws, { abandon: true }), ms);
+  }
+  function alive() {
+    clearTimeout(deadline);
+    deadline = null;
+  }
+  // The current socket is gone (closed, or silent too long): forget it and connect again.
+  function lost(ws, { abandon = false, refused = false } = {}) {
+    if (ws !== socket) return; // an abandoned socket's late event
+    socket = null;
+    alive();
+    clearInterval(heartbeat);
+    if (abandon) ws.close(); // its "close" may come minutes later, or never: not awaited
+    if (refused) {
+      setStatus("not allowed", false);
+      return; // retrying would not help
+    }
+    setStatus("reconnecting…", false);
+    setTimeout(connect, delay);
+    delay = Math.min(delay * 2, 10000);
+  }
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}${path}`);
-    socket.addEventListener("open", () => {
-      delay = 500;
+    const ws = new WebSocket(`${scheme}://${location.host}${path}`);
+    socket = ws;
+    awaitLife(ws, CONNECT_MS);
+    heartbeat = setInterval(() => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      ws.send(JSON.stringify({ type: "ping" }));
+      awaitLife(ws, SILENCE_MS);
+    }, HEARTBEAT_MS);
+    ws.addEventListener("open", () => {
+      if (ws === socket) delay = 500;
     });
-    socket.addEventListener("message", (message) => {
+    ws.addEventListener("message", (message) => {
+      if (ws !== socket) return;
+      alive();
       const event = JSON.parse(message.data);
+      if (event.type === "pong") return;
       if (event.type === "hello") {
         setStatus("live", true);
         sync({ restart: true });
@@ -55,14 +110,8 @@ window.LiveSocket = function (path, { onEvent, resync, statusEl }) {
       if (syncing) again = true;
       onEvent(event);
     });
-    socket.addEventListener("close", (event) => {
-      setStatus("reconnecting…", false);
-      if (event.code >= 4400 && event.code < 4500) {
-        setStatus("not allowed", false);
-        return; // refused: retrying would not help
-      }
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 10000);
+    ws.addEventListener("close", (event) => {
+      lost(ws, { refused: event.code >= 4400 && event.code < 4500 });
     });
   }
   connect();

@@ -1,7 +1,7 @@
-"""The network drops under a live class session (the server process is killed): the teacher's
-session page and the admins' dashboards say they are reconnecting, come back by themselves when
-the server does, and show what happened meanwhile, read from the database: nothing lost, nothing
-twice, nothing of the other school."""
+"""The network drops under a live class session (the server process is killed, or the connection
+goes silent without closing): the teacher's session page and the admins' dashboards say they are
+reconnecting, come back by themselves when the server does, and show what happened meanwhile,
+read from the database: nothing lost, nothing twice, nothing of the other school."""
 
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +15,7 @@ from records import services
 from records.models import AttendanceSource
 from tests.browser.servers import (
     Daphne,
+    SilentProxy,
     log_in,
     require_postgresql_and_redis,
     server_env,
@@ -83,9 +84,10 @@ Response.prototype.json = function () {
 """
 
 
-def _page(browser, server, membership, path):
+def _page(browser, server, membership, path, scripts=()):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_init_script(COUNT_JSON_READ)
+    for script in (COUNT_JSON_READ, *scripts):
+        context.add_init_script(script)
     page = context.new_page()
     log_in(page, server.url, membership.user.username)
     if path != "/":
@@ -261,3 +263,159 @@ def test_a_check_in_arriving_while_a_page_re_reads_the_state_is_not_undone_by_it
     for name, page in pages.items():
         page.screenshot(path=f"{artefacts_dir}/reconnect-race-{name}.png", full_page=True)
         page.context.close()
+
+
+# Every text the live status has shown, and the page's WebSockets opened and closed: a moment of
+# "reconnecting…" is seen even when it is over before a test looks.
+SOCKET_LOG = """
+window.statusLog = [];
+window.sockets = { opened: 0, closed: 0 };
+window.closedSockets = [];
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    window.sockets.opened += 1;
+    this.addEventListener("close", () => {
+      window.sockets.closed += 1;
+      window.closedSockets.push(new URL(this.url).pathname);
+    });
+  }
+};
+document.addEventListener("DOMContentLoaded", () => {
+  const badge = document.querySelector("[data-live-status]");
+  if (!badge) return;
+  new MutationObserver(() => {
+    if (window.statusLog.at(-1) !== badge.textContent) window.statusLog.push(badge.textContent);
+  }).observe(badge, { childList: true, characterData: true, subtree: true });
+});
+"""
+HEARTBEAT = "window.LIVE_HEARTBEAT_MS = 1000;"  # a ping a second, a second to answer it
+NO_HEARTBEAT = "window.LIVE_HEARTBEAT_MS = 2000000000;"  # under setInterval's limit: never
+
+
+@pytest.fixture
+def proxy(server):
+    """The network between the browser and the server, that can go silent."""
+    proxy = SilentProxy(server.port)
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+def test_pages_notice_a_connection_gone_silent_by_their_heartbeat_and_show_each_check_in_once(
+    server, proxy, browser, school_a, school_b, artefacts_dir
+):
+    """The network goes without closing anything (Wi-Fi gone, a NAT that forgot the mapping):
+    the proxy keeps every connection open at both ends and drops what passes, so no `close`
+    reaches a page and the server's events vanish. Only the heartbeat notices: a ping that gets
+    no answer. A dashboard without it (the control) goes on saying "live" and misses the check-in
+    until the connection finally closes. When the network comes back, old connections stay dead
+    and new ones work: the pages reconnect and re-read what they missed."""
+    first = school_a.student
+    second = EnrollmentFactory(school_class=school_a.school_class).student
+    session = _open_session(school_a)
+    session_b = _open_session(school_b)
+    server_password(school_a.teacher, school_a.admin, school_b.admin)
+    path = f"/sessions/{session.public_id}/"
+    teacher = _page(browser, proxy, school_a.teacher, path, [HEARTBEAT, SOCKET_LOG])
+    admin = _page(browser, proxy, school_a.admin, "/", [HEARTBEAT, SOCKET_LOG])
+    outsider = _page(browser, proxy, school_b.admin, "/", [HEARTBEAT, SOCKET_LOG])
+    control = _page(browser, proxy, school_a.admin, "/", [NO_HEARTBEAT, SOCKET_LOG])
+    watched = {"teacher": teacher, "admin": admin, "outsider": outsider}
+    pages = {**watched, "control": control}
+    for page in pages.values():
+        expect(_status(page)).to_have_text(LIVE, timeout=BACK_LIVE)
+        assert page.evaluate("window.sockets") == {"opened": 1, "closed": 0}
+
+    row = teacher.locator(f'tr[data-student="{first.public_id}"]')
+
+    def count(name):
+        return teacher.locator(f'#session-counts [data-count="{name}"]')
+
+    def dashboard_count(page, name):
+        return page.locator(f'tr[data-session="{session.public_id}"] [data-count="{name}"]')
+
+    # The network goes: every connection so far goes silent; new ones wait for it to come back.
+    silenced = proxy.go_silent(hold_new=True)
+    started = time.monotonic()
+    for page in watched.values():
+        expect(_status(page)).to_have_text(RECONNECTING, timeout=5_000)
+    noticed_after = time.monotonic() - started
+    # Nothing closed: the server did not, and no page had a `close` event; the pages noticed by
+    # the pings left unanswered (and close their end now, which goes unanswered too).
+    assert [link for link in silenced if link.closed_by == "server"] == []
+    for page in pages.values():
+        assert page.evaluate("window.sockets.closed") == 0
+    _mark(school_a, session, first)
+    _mark(school_b, session_b, school_b.student)
+    for name, page in pages.items():
+        page.screenshot(path=f"{artefacts_dir}/silent-{name}-down.png", full_page=True)
+    expect(row).to_have_attribute("data-state", "not_yet")  # nothing can arrive now
+    expect(_feed(admin)).to_have_count(0)
+    expect(_status(control)).to_have_text(LIVE)  # without a heartbeat: "live", and blind
+
+    proxy.release()
+    for page in watched.values():
+        expect(_status(page)).to_have_text(LIVE, timeout=BACK_LIVE)
+    back_after = time.monotonic() - started
+
+    # Re-read from the database: the check-in made while the network was gone is there, once.
+    # (The drop left the browser's pooled HTTP connections silent too: a re-read sent on one is
+    # given up after a second and sent again, so it may take a few seconds.)
+    expect(row).to_have_attribute("data-state", "present", timeout=BACK_LIVE)
+    expect(count("present")).to_have_text("1")
+    expect(count("not_yet")).to_have_text("1")
+    expect(dashboard_count(admin, "present")).to_have_text("1", timeout=BACK_LIVE)
+    expect(_feed(admin, first.public_id)).to_have_count(1)
+    expect(_feed(admin)).to_have_count(1)
+    expect(_feed(outsider, school_b.student.public_id)).to_have_count(1, timeout=BACK_LIVE)
+    expect(_feed(outsider)).to_have_count(1)
+    expect(admin.locator(f'tr[data-session="{session_b.public_id}"]')).to_have_count(0)
+    expect(outsider.locator(f'tr[data-session="{session.public_id}"]')).to_have_count(0)
+    expect(admin.locator("#check-ins")).not_to_contain_text(school_b.student.full_name)
+    expect(outsider.locator("#check-ins")).not_to_contain_text(first.full_name)
+
+    # A check-in now arrives live on the new connections, once; the control still hears nothing.
+    _mark(school_a, session, second)
+    expect(teacher.locator(f'tr[data-student="{second.public_id}"]')).to_have_attribute(
+        "data-state", "present"
+    )
+    expect(count("present")).to_have_text("2")
+    expect(count("not_yet")).to_have_text("0")
+    expect(dashboard_count(admin, "present")).to_have_text("2")
+    expect(_feed(admin, second.public_id)).to_have_count(1)
+    expect(_feed(admin)).to_have_count(2)
+    expect(_feed(outsider)).to_have_count(1)
+    expect(_status(control)).to_have_text(LIVE)
+    expect(_feed(control)).to_have_count(0)
+    for name, page in pages.items():
+        page.screenshot(path=f"{artefacts_dir}/silent-{name}-after.png", full_page=True)
+
+    # At last the dead connections close (a TCP stack gives up). The control notices only now,
+    # and catches up; the abandoned sockets' late close starts no second reconnect.
+    assert control.evaluate("[window.sockets, window.statusLog]") == [
+        {"opened": 1, "closed": 0},
+        [LIVE],
+    ]
+    opened = {name: page.evaluate("window.sockets.opened") for name, page in watched.items()}
+    proxy.cut(silenced)
+    expect(_feed(control, first.public_id)).to_have_count(1, timeout=BACK_LIVE)  # re-read
+    expect(_feed(control, second.public_id)).to_have_count(1)
+    expect(_feed(control)).to_have_count(2)
+    expect(_status(control)).to_have_text(LIVE)
+    assert control.evaluate("window.statusLog") == [LIVE, RECONNECTING, LIVE]
+    for page in watched.values():
+        page.wait_for_function("window.sockets.closed >= 1")
+    teacher.wait_for_timeout(1_500)  # past the first retry's delay (0.5 s)
+    for name, page in watched.items():
+        assert page.evaluate("window.sockets.opened") == opened[name], name
+        assert page.evaluate("window.statusLog") == [LIVE, RECONNECTING, LIVE], name
+        expect(_status(page)).to_have_text(LIVE)
+    expect(_feed(admin)).to_have_count(2)
+    expect(count("present")).to_have_text("2")
+    expect(_feed(outsider)).to_have_count(1)
+    for page in pages.values():
+        page.context.close()
+    assert noticed_after < 5, f"the pages took {noticed_after:.1f} s to notice"
+    assert back_after < 20, f"the pages took {back_after:.1f} s to come back"
