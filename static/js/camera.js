@@ -1,5 +1,10 @@
 // The teacher's camera: frames go to the server about twice a second; faces come back boxed
 // and named, uncertain ones as "is this …?" questions. Nothing is stored in the browser.
+//
+// A connection that dies in silence (Wi-Fi gone, a NAT timeout) never closes: the frames pile up
+// unsent (bufferedAmount stays above 0) and nothing comes back. Every analysed frame is answered,
+// so quiet for PING_MS asks the server for a pong (a frozen camera's frames are skipped, not
+// answered) and quiet for SILENT_MS abandons the socket and connects again, as a close would.
 (function () {
   const panel = document.getElementById("camera-panel");
   if (!panel) return;
@@ -12,13 +17,32 @@
   const suggestions = document.getElementById("suggestions");
   const grab = document.createElement("canvas");
   const FRAME_MS = 500;
+  const PING_MS = 5000;
+  const SILENT_MS = 10000;
   const COLOURS = { accept: "#1d8a4a", suggest: "#c98a00", unknown: "#b3261e" };
   let socket = null;
   let stream = null;
   let timer = null;
   let unknownTotal = 0;
+  let heardAt = 0; // when the current socket last sent anything
+  let pinged = false;
 
   const say = (text, live = false) => { status.textContent = text; status.classList.toggle("on", live); };
+
+  function watch() {
+    if (!socket || socket.readyState > WebSocket.OPEN) return; // a close is on its way
+    const quiet = Date.now() - heardAt;
+    if (quiet > SILENT_MS) {
+      const dead = socket;
+      socket = null; // its handlers now ignore it, a late "close" included
+      dead.close(); // may not complete for minutes: not awaited
+      say("reconnecting…");
+      setTimeout(connect, 1000);
+    } else if (quiet > PING_MS && !pinged && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "ping" }));
+      pinged = true;
+    }
+  }
 
   function sendFrame() {
     if (!socket || socket.readyState !== WebSocket.OPEN || !video.videoWidth) return;
@@ -63,7 +87,7 @@
       button.className = answer === "confirm" ? "small" : "small secondary outline";
       button.textContent = text;
       button.addEventListener("click", () => {
-        socket.send(JSON.stringify({ type: answer, student: message.student }));
+        socket?.send(JSON.stringify({ type: answer, student: message.student }));
         item.remove();
       });
       item.append(button, " ");
@@ -72,6 +96,9 @@
   }
 
   function onMessage(event) {
+    if (event.target !== socket) return;
+    heardAt = Date.now();
+    pinged = false;
     const message = JSON.parse(event.data);
     if (message.type === "frame") {
       drawFaces(message);
@@ -90,10 +117,13 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}${panel.dataset.socket}`);
-    socket.addEventListener("message", onMessage);
-    socket.addEventListener("close", (event) => {
-      if (!stream) return;
+    const ws = new WebSocket(`${scheme}://${location.host}${panel.dataset.socket}`);
+    socket = ws;
+    heardAt = Date.now();
+    pinged = false;
+    ws.addEventListener("message", onMessage);
+    ws.addEventListener("close", (event) => {
+      if (ws !== socket || !stream) return;
       if (event.code >= 4400 && event.code < 4500) { stopCamera(false); return; }
       say("reconnecting…");
       setTimeout(connect, 1000);
@@ -122,7 +152,7 @@
     stop.hidden = false;
     say("connecting…");
     connect();
-    timer = setInterval(sendFrame, FRAME_MS);
+    timer = setInterval(() => { watch(); sendFrame(); }, FRAME_MS);
   });
   stop.addEventListener("click", () => stopCamera());
 })();

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from accounts.scoping import organisation_scope
 from records import services
 from records.models import AttendanceSource
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.servers import (
     Daphne,
     SilentProxy,
@@ -419,3 +420,64 @@ def test_pages_notice_a_connection_gone_silent_by_their_heartbeat_and_show_each_
         page.context.close()
     assert noticed_after < 5, f"the pages took {noticed_after:.1f} s to notice"
     assert back_after < 20, f"the pages took {back_after:.1f} s to come back"
+
+
+@pytest.fixture
+def camera_browser(browser):
+    """Chromium with a fake webcam (its test pattern: no faces, never twice the same frame)."""
+    camera = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+        ],
+    )
+    yield camera
+    camera.close()
+
+
+def test_the_camera_notices_a_connection_gone_silent_and_reconnects(
+    server, proxy, camera_browser, school_a, school_b, artefacts_dir
+):
+    """The camera sends frames into the silent connection and nothing comes back: no `close`,
+    only silence. After about 10 s without an answer (a ping after 5 s got none either) it
+    abandons the socket, says it is reconnecting, and watches again over a new connection; the
+    old socket's late close starts no second one."""
+    school_a.organisation.biometrics_enabled = True
+    school_a.organisation.save()
+    session = _open_session(school_a)
+    server_password(school_a.teacher)
+    path = f"/sessions/{session.public_id}/"
+    teacher = _page(camera_browser, proxy, school_a.teacher, path, [HEARTBEAT, SOCKET_LOG])
+    status = teacher.locator("[data-camera-status]")
+    teacher.get_by_role("button", name="Start camera").click()
+    expect(status).to_contain_text("watching", timeout=20_000)
+    expect(_status(teacher)).to_have_text(LIVE)
+    assert teacher.evaluate("window.sockets") == {"opened": 2, "closed": 0}  # feed, camera
+    camera_closed = "window.closedSockets.filter((path) => path.endsWith('/camera/')).length"
+
+    silenced = proxy.go_silent(hold_new=True)
+    started = time.monotonic()
+    expect(status).to_have_text(RECONNECTING, timeout=15_000)
+    noticed_after = time.monotonic() - started
+    assert [link for link in silenced if link.closed_by == "server"] == []
+    assert teacher.evaluate(camera_closed) == 0
+    teacher.screenshot(path=f"{artefacts_dir}/silent-camera-down.png", full_page=True)
+
+    proxy.release()
+    expect(status).to_contain_text("watching", timeout=BACK_LIVE)
+    expect(_status(teacher)).to_have_text(LIVE, timeout=BACK_LIVE)
+    reopened = teacher.evaluate("window.sockets.opened")
+    teacher.screenshot(path=f"{artefacts_dir}/silent-camera-after.png", full_page=True)
+
+    proxy.cut(silenced)
+    teacher.wait_for_function(f"{camera_closed} >= 1")  # the abandoned socket's late close
+    teacher.wait_for_timeout(1_500)  # past the camera's 1 s and the live feed's 0.5 s retry
+    assert teacher.evaluate("window.sockets.opened") == reopened
+    expect(status).to_contain_text("watching")
+    expect(_status(teacher)).to_have_text(LIVE)
+    teacher.get_by_role("button", name="Stop camera").click()
+    expect(status).to_have_text("camera off")
+    teacher.context.close()
+    assert 9 < noticed_after < 13, f"the camera took {noticed_after:.1f} s to notice"
