@@ -43,11 +43,9 @@ def api_key_for_plaintext(plaintext: str) -> ApiKey | None:
         return None
     prefix, secret = parts
     # Before any scope: the base manager, by the unique prefix only (ids, no tenant data read).
-    api_key = (
-        ApiKey._base_manager.select_related("organisation", "created_by__membership")
-        .filter(prefix=prefix)
-        .first()
-    )
+    # Every request asks this, so only the school comes along; the key's creator is read when a
+    # write needs them (OrganisationAPIMixin.acting_membership).
+    api_key = ApiKey._base_manager.select_related("organisation").filter(prefix=prefix).first()
     if api_key is None or not hmac.compare_digest(api_key.secret_hash, api_key_hash(secret)):
         return None
     return api_key
