@@ -69,7 +69,16 @@ class OrganisationApiAccess(BasePermission):
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
     """One budget per key (or per admin login), in the default cache (Redis when configured, so
-    every worker process shares it). The rate is `settings.API_THROTTLE_RATE`."""
+    every worker process shares it). The rate is `settings.API_THROTTLE_RATE`.
+
+    A sliding window kept as two counters: this window's requests, plus the previous window's
+    weighted by how much of it the sliding window still covers. DRF's SimpleRateThrottle kept
+    the time of every request in one list, read and written whole by every request, so its cost
+    grew with the traffic (with 9,000 requests in the window, as bench_api makes: 0.3 ms of CPU a
+    check in the local cache, 1.1 ms over Redis, against a flat 0.02 and 0.5 ms here), and two
+    workers writing the list at once lost each other's requests. A counter is incremented
+    atomically.
+    """
 
     scope = "api_key"
 
@@ -84,6 +93,42 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         else:
             return None
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        key = self.get_cache_key(request, view)
+        if self.rate is None or key is None:
+            return True
+        window, self.elapsed = divmod(self.timer(), self.duration)  # seconds into the window
+        current_key, previous_key = f"{key}_{int(window)}", f"{key}_{int(window) - 1}"
+        counts = self.cache.get_many([previous_key, current_key])
+        self.previous = counts.get(previous_key, 0)
+        self.current = counts.get(current_key, 0)
+        weight = 1 - self.elapsed / self.duration  # of the previous window, still covered
+        if self.previous * weight + self.current >= self.num_requests:
+            return False  # refused requests are not counted, as DRF's throttles do
+        self.count(current_key, exists=current_key in counts)
+        return True
+
+    def count(self, key: str, *, exists: bool) -> None:
+        if exists:
+            try:
+                self.cache.incr(key)
+                return
+            except ValueError:  # evicted since it was read
+                pass
+        # Kept two windows: while it is current, then while it is the previous one.
+        if not self.cache.add(key, 1, timeout=2 * self.duration):
+            self.cache.incr(key)  # another worker counted the window's first request first
+
+    def wait(self) -> float:
+        """Seconds until the estimate leaves room for one more request."""
+        if self.current < self.num_requests and self.previous:
+            # In this window, as the previous window's weight fades.
+            needed = 1 - (self.num_requests - self.current) / self.previous
+            return max(0.0, needed * self.duration - self.elapsed)
+        # In the next window, where this one's count is the previous one's and fades in turn.
+        needed = max(0.0, 1 - self.num_requests / self.current)
+        return self.duration - self.elapsed + needed * self.duration
 
 
 # ----------------------------------------------------------------------------- errors
