@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-dev assets browser lint check migrate demo serve worker bench lock clean
+.PHONY: run test install install-dev assets browser wrk lint check migrate demo serve worker bench lock clean
 
 run: install assets migrate demo ## install, migrate, create the demo schools, print logins, serve
 	@echo; echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops)"; echo
@@ -54,6 +54,14 @@ static/vendor/.installed: package.json package-lock.json
 
 assets: static/vendor/.installed
 
+# The HTTP benchmark's load generator (tests/benchmarks/bench_api.py): Debian's wrk, written in C,
+# so the client takes next to no CPU from the server it measures on the same machine.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
+		else echo "wrk is missing: sudo apt-get install wrk"; fi; \
+	fi
+
 # Browser tests drive Debian's Chromium; never a browser downloaded by a test tool.
 browser:
 	@if ! command -v chromium >/dev/null; then \
@@ -72,7 +80,7 @@ demo: migrate
 # bench-results/).
 # Uses DATABASE_URL/REDIS_URL when set (PostgreSQL, a real worker), a temporary SQLite otherwise.
 FACES ?= ../shared/faces
-bench: install-dev assets ## speed and accuracy figures (needs ../shared/faces)
+bench: install-dev assets wrk ## speed and accuracy figures (needs ../shared/faces)
 	@mkdir -p bench-results
 	@for dataset in celeb10 yale orl; do for engine in default baseline; do \
 		$(PY) manage.py evaluate_recognition --dataset $(FACES)/$$dataset --engine $$engine \
