@@ -3,12 +3,15 @@ instead of being held whole by the server first."""
 
 import csv
 import io
+from urllib.parse import urlencode
 
 import pytest
-from asgiref.sync import sync_to_async
-from django.db import close_old_connections
-from django.test import AsyncClient
+from asgiref.testing import ApplicationCommunicator
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.test import Client
 
+from attendance_project.asgi import application
 from records import csv_download, reports
 from tests.records.test_reports import week  # noqa: F401  (the fixture)
 
@@ -20,18 +23,45 @@ def anyio_backend():
     return "asyncio"
 
 
-async def _download(membership, path, query):
-    client = AsyncClient()
-    await client.aforce_login(membership.user)
-    try:
-        response = await client.get(path, query)
-        assert response.status_code == 200
-        assert response.is_async, "an async iterator: Django would buffer a sync one under ASGI"
-        return [part async for part in response.streaming_content]
-    finally:
-        # The test client keeps Django from closing the request thread's connection (a server
-        # closes it when the response ends); PostgreSQL must not keep it past the test.
-        await sync_to_async(close_old_connections, thread_sensitive=True)()
+def _session_cookie(membership) -> str:
+    client = Client()
+    client.force_login(membership.user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+async def _download(membership, path: str, query: dict[str, str]) -> list[bytes]:
+    """GET through the project's ASGI application, as daphne or uvicorn would: the body parts
+    in the order the server would send them."""
+    cookie = await database_sync_to_async(_session_cookie)(membership)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": urlencode(query).encode(),
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    server = ApplicationCommunicator(application, scope)
+    await server.send_input({"type": "http.request", "body": b"", "more_body": False})
+    start = await server.receive_output(timeout=10)
+    assert start["status"] == 200
+    assert (b"content-type", b"text/csv; charset=utf-8") in [
+        (name.lower(), value) for name, value in start["headers"]
+    ]
+    parts = []
+    while (message := await server.receive_output(timeout=10)).get("more_body"):
+        parts.append(message["body"])
+    await server.wait(timeout=10)
+    return parts
 
 
 async def test_the_records_csv_arrives_in_batches_with_every_row_once(
@@ -47,13 +77,21 @@ async def test_the_records_csv_arrives_in_batches_with_every_row_once(
         {"start": "2026-03-02", "end": "2026-03-06"},
     )
     rows = list(csv.reader(io.StringIO(b"".join(parts).decode())))
-    assert len(parts) == 4  # header + 9 records, 3 lines a batch
+    # Header + 9 records, 3 lines a batch. A buffered file would come as 10 parts, one per line,
+    # after all of them were read.
+    assert len(parts) == 4
     assert rows[0] == reports.RECORD_HEADER
     assert len(rows) == 1 + 9
     assert school_b.student.family_name not in b"".join(parts).decode()
 
 
-async def test_the_seed_compatible_daily_csv_streams_too(week, school_a, school_b):  # noqa: F811
+async def test_the_seed_compatible_daily_csv_streams_too(
+    week,  # noqa: F811
+    school_a,
+    school_b,
+    monkeypatch,
+):
+    monkeypatch.setattr(csv_download, "BATCH_ROWS", 1)
     parts = await _download(
         school_a.teacher,
         f"/classes/{week['class_7a'].public_id}/export/daily.csv",
@@ -62,3 +100,4 @@ async def test_the_seed_compatible_daily_csv_streams_too(week, school_a, school_
     rows = list(csv.reader(io.StringIO(b"".join(parts).decode())))
     assert rows[0] == ["Name", "Roll", "Time"]
     assert {row[0] for row in rows[1:]} == {"Sam Adams", "Ada Lovelace"}
+    assert len(parts) == 3
