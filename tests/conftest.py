@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 
 from accounts.models import Membership, Organisation, Role
@@ -124,3 +125,16 @@ def celery_worker(transactional_db):
         queues=settings.WORKER_QUEUES,
     ) as worker:
         yield worker
+
+
+@pytest.fixture
+def anyio_backend():
+    """Async tests (WebSockets, ASGI) run on asyncio, as daphne and uvicorn do."""
+    return "asyncio"
+
+
+def session_cookie(membership: Membership) -> str:
+    """The session cookie of a logged-in browser, for sockets and raw ASGI requests."""
+    client = Client()
+    client.force_login(membership.user)
+    return client.cookies[django_settings.SESSION_COOKIE_NAME].value

@@ -4,20 +4,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.test import Client
 
 from attendance_project.asgi import application
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-def _session_cookie(membership) -> str:
-    client = Client()
-    client.force_login(membership.user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
+from tests.conftest import session_cookie
 
 
 @pytest.fixture
@@ -28,7 +17,7 @@ async def connect():
     async def open_socket(path, membership=None):
         headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
         if membership is not None:
-            cookie = await sync_to_async(_session_cookie)(membership)
+            cookie = await sync_to_async(session_cookie)(membership)
             headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
         communicator = WebsocketCommunicator(application, path, headers=headers)
         connected, _ = await communicator.connect()

@@ -9,30 +9,19 @@ import pytest
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.test import Client
 
 from attendance_project.asgi import application
 from records import csv_download, reports
+from tests.conftest import session_cookie
 from tests.records.test_reports import week  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-def _session_cookie(membership) -> str:
-    client = Client()
-    client.force_login(membership.user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
 async def _download(membership, path: str, query: dict[str, str]) -> list[bytes]:
     """GET through the project's ASGI application, as daphne or uvicorn would: the body parts
     in the order the server would send them."""
-    cookie = await database_sync_to_async(_session_cookie)(membership)
+    cookie = await database_sync_to_async(session_cookie)(membership)
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
