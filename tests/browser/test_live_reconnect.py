@@ -105,6 +105,19 @@ def _feed(page, student=None):
     return items if student is None else page.locator(f'#check-ins li[data-student="{student}"]')
 
 
+def _each_school_sees_its_own_check_in_once(admin, outsider, school_a_mark, school_b_mark):
+    """School A's dashboard shows its one check-in once and nothing of school B; and back."""
+    (session_a, student_a), (session_b, student_b) = school_a_mark, school_b_mark
+    expect(_feed(admin, student_a.public_id)).to_have_count(1)
+    expect(_feed(admin)).to_have_count(1)
+    expect(_feed(outsider, student_b.public_id)).to_have_count(1, timeout=BACK_LIVE)
+    expect(_feed(outsider)).to_have_count(1)
+    expect(admin.locator(f'tr[data-session="{session_b.public_id}"]')).to_have_count(0)
+    expect(outsider.locator(f'tr[data-session="{session_a.public_id}"]')).to_have_count(0)
+    expect(admin.locator("#check-ins")).not_to_contain_text(student_b.full_name)
+    expect(outsider.locator("#check-ins")).not_to_contain_text(student_a.full_name)
+
+
 def test_pages_reconnect_after_a_network_drop_and_show_each_check_in_once(
     server, browser, school_a, school_b, artefacts_dir
 ):
@@ -155,14 +168,9 @@ def test_pages_reconnect_after_a_network_drop_and_show_each_check_in_once(
     expect(count("present")).to_have_text("1")
     expect(count("not_yet")).to_have_text("2")
     expect(dashboard_count(admin, "present")).to_have_text("1")
-    expect(_feed(admin, first.public_id)).to_have_count(1)
-    expect(_feed(admin)).to_have_count(1)
-    expect(_feed(outsider, school_b.student.public_id)).to_have_count(1)
-    expect(_feed(outsider)).to_have_count(1)
-    expect(admin.locator(f'tr[data-session="{session_b.public_id}"]')).to_have_count(0)
-    expect(outsider.locator(f'tr[data-session="{session.public_id}"]')).to_have_count(0)
-    expect(admin.locator("#check-ins")).not_to_contain_text(school_b.student.full_name)
-    expect(outsider.locator("#check-ins")).not_to_contain_text(first.full_name)
+    _each_school_sees_its_own_check_in_once(
+        admin, outsider, (session, first), (session_b, school_b.student)
+    )
 
     # A check-in after the reconnect arrives live, once, beside the re-synced one.
     _mark(school_a, session, second)
@@ -368,14 +376,9 @@ def test_pages_notice_a_connection_gone_silent_by_their_heartbeat_and_show_each_
     expect(count("present")).to_have_text("1")
     expect(count("not_yet")).to_have_text("1")
     expect(dashboard_count(admin, "present")).to_have_text("1", timeout=BACK_LIVE)
-    expect(_feed(admin, first.public_id)).to_have_count(1)
-    expect(_feed(admin)).to_have_count(1)
-    expect(_feed(outsider, school_b.student.public_id)).to_have_count(1, timeout=BACK_LIVE)
-    expect(_feed(outsider)).to_have_count(1)
-    expect(admin.locator(f'tr[data-session="{session_b.public_id}"]')).to_have_count(0)
-    expect(outsider.locator(f'tr[data-session="{session.public_id}"]')).to_have_count(0)
-    expect(admin.locator("#check-ins")).not_to_contain_text(school_b.student.full_name)
-    expect(outsider.locator("#check-ins")).not_to_contain_text(first.full_name)
+    _each_school_sees_its_own_check_in_once(
+        admin, outsider, (session, first), (session_b, school_b.student)
+    )
 
     # A check-in now arrives live on the new connections, once; the control still hears nothing.
     _mark(school_a, session, second)
