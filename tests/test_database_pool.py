@@ -1,4 +1,5 @@
-"""PostgreSQL connections come from a pool per process, never one per request thread.
+"""PostgreSQL connections come from a pool per process, never one per request thread, and a
+query asked again and again on one is planned once.
 
 Under ASGI Django runs each request's synchronous code in a thread of its own. With persistent
 connections (CONN_MAX_AGE > 0) every finished thread left its connection open, until PostgreSQL
@@ -25,6 +26,7 @@ from django.db import connection
 from accounts.models import ApiKeyScope
 from accounts.scoping import organisation_scope
 from accounts.services import api_key_create
+from records.models import Student
 from tests.conftest import REPO_ROOT
 from tests.factories import AttendanceRecordFactory, ClassSessionFactory, StudentFactory
 
@@ -43,7 +45,8 @@ def _settings_in_a_fresh_process(env: dict[str, str]) -> dict:
     code = (
         "import json; from django.conf import settings; "
         "db = settings.DATABASES['default']; "
-        "print(json.dumps({'max_age': db['CONN_MAX_AGE'], 'pool': db['OPTIONS'].get('pool')}))"
+        "print(json.dumps({'max_age': db['CONN_MAX_AGE'], 'pool': db['OPTIONS'].get('pool'), "
+        "'prepare_threshold': db['OPTIONS'].get('prepare_threshold')}))"
     )
     result = subprocess.run(  # noqa: S603 -- our own settings, fixed code
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
@@ -63,12 +66,38 @@ def test_postgresql_gets_a_pool_sized_by_the_environment_and_no_persistent_conne
         settings.DATABASE_POOL_MAX_SIZE
     )
     tuned = _settings_in_a_fresh_process({"DATABASE_POOL_MAX_SIZE": "4"})
-    assert tuned == {"max_age": 0, "pool": {"min_size": 2, "max_size": 4, "timeout": 10}}
-    # 0 leaves pooling to something in front of PostgreSQL (PgBouncer), still never persistent.
+    assert tuned == {
+        "max_age": 0,
+        "pool": {"min_size": 2, "max_size": 4, "timeout": 10},
+        "prepare_threshold": 5,
+    }
+    # 0 leaves pooling to something in front of PostgreSQL (PgBouncer), still never persistent,
+    # and without prepared statements, which a connection shared by transaction cannot keep.
     assert _settings_in_a_fresh_process({"DATABASE_POOL_MAX_SIZE": "0"}) == {
         "max_age": 0,
         "pool": None,
+        "prepare_threshold": None,
     }
+
+
+def test_a_query_asked_again_and_again_is_prepared_and_planned_once(db, school_a, school_b):
+    _require_postgresql()
+    for school in (school_a, school_b, school_a, school_b, school_a, school_b, school_a, school_b):
+        with organisation_scope(school.organisation):
+            assert list(Student.objects.filter(student_number="S-404")) == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            ['%FROM "records_student"%"student_number" = $%'],
+        )
+        plans = cursor.fetchall()
+    # One statement for both schools (the school is a parameter), prepared on the 5th call and
+    # run on its one generic plan from then on, never planned again.
+    assert len(plans) == 1
+    generic, custom = plans[0]
+    assert generic >= 3
+    assert custom == 0
 
 
 def _server_connections() -> int:
