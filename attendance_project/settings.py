@@ -88,11 +88,16 @@ TEMPLATES = [
     },
 ]
 
+# Threads per server process that run HTTP requests (attendance_project/asgi.py); each holds at
+# most one database connection, so keep it at or below DATABASE_POOL_MAX_SIZE.
+HTTP_THREADS = envint("HTTP_THREADS", "8")
+
 DATABASE_URL = os.getenv("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
-# No persistent connections: under ASGI Django runs each request's synchronous code in a thread
-# of its own, so CONN_MAX_AGE > 0 left an open connection behind in every finished thread until
-# PostgreSQL answered "too many clients". On PostgreSQL a pool per process gives the reuse back:
-# a request borrows a connection and returns it when it ends (Django closes it at CONN_MAX_AGE=0).
+# No persistent connections: under ASGI, synchronous code (then every request, now the sockets'
+# database calls) runs in threads that come and go, and CONN_MAX_AGE > 0 left an open connection
+# behind in every finished thread until PostgreSQL answered "too many clients". On PostgreSQL a
+# pool per process gives the reuse back: a request borrows a connection and returns it when it
+# ends (Django closes it at CONN_MAX_AGE=0).
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 # Per process (each uvicorn or daphne worker, each Celery worker): keep the sum over all processes
 # below PostgreSQL's max_connections (100 by default). 0 turns the pool off, e.g. behind PgBouncer.

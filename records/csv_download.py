@@ -1,20 +1,18 @@
-"""CSV downloads that stream under WSGI and ASGI alike.
+"""CSV downloads streamed a batch of rows at a time.
 
-Under ASGI, Django cannot iterate a synchronous iterator on the event loop, so it reads one whole
-before sending a byte: a year's export sat in the server's memory. Here, under ASGI, the rows are
-pulled in batches through sync_to_async on the request's own thread (the same database connection,
-so the query's server-side cursor goes on) and each batch is sent as it comes.
+The rows are read only as the response is sent, so a year's export never sits whole in the
+server's memory. Each batch is one part of the response: the server (attendance_project/asgi.py)
+hands every part from the request's thread to the event loop, so a part per line would cost a
+thread hop per row.
 """
 
 import csv
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 
-BATCH_ROWS = 500  # one thread hop per 500 rows: cheap, and a batch is a few tens of KB
+BATCH_ROWS = 500  # a batch is a few tens of KB
 
 
 class _Echo:
@@ -32,22 +30,17 @@ def csv_lines(rows: Iterable[Iterable[object]], header: Sequence[str] = ()) -> I
         yield writer.writerow(row)
 
 
-async def _batches(lines: Iterator[str]) -> AsyncIterator[str]:
-    take = sync_to_async(lambda: "".join(islice(lines, BATCH_ROWS)), thread_sensitive=True)
-    while batch := await take():
+def _batches(lines: Iterator[str]) -> Iterator[str]:
+    while batch := "".join(islice(lines, BATCH_ROWS)):
         yield batch
 
 
 def csv_download(
-    request: HttpRequest,
-    rows: Iterable[Iterable[object]],
-    filename: str,
-    *,
-    header: Sequence[str] = (),
+    rows: Iterable[Iterable[object]], filename: str, *, header: Sequence[str] = ()
 ) -> StreamingHttpResponse:
-    """An attachment streamed row by row; `rows` is iterated only as the response is sent."""
-    lines = csv_lines(rows, header)
-    content = _batches(lines) if isinstance(request, ASGIRequest) else lines
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    """An attachment streamed in batches; `rows` is iterated only as the response is sent."""
+    response = StreamingHttpResponse(
+        _batches(csv_lines(rows, header)), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -5,7 +5,6 @@ mapping (`Organisation.edfi_category_overrides`, e.g. `{"late": "In Attendance"}
 naming a category Ed-Fi does not have are ignored, so an export never carries an invalid one.
 """
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from rest_framework.response import Response
 from accounts.models import Organisation
 from records.api.attendance import records_filtered
 from records.api.common import ApiView, KeysetCursorPagination
+from records.csv_download import csv_download
 from records.models import AttendanceRecord, AttendanceStatus
 from records.serializers import AttendanceEventOut, AttendanceFilter
 
@@ -92,11 +92,6 @@ class CsvRenderer(BaseRenderer):
         # Only errors reach a renderer here (the export itself streams), and the view hands them
         # to JSONRenderer; this is the fallback DRF's signature asks for.
         return JSONRenderer().render(data)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 class AttendanceEventList(ApiView):
@@ -182,20 +177,14 @@ class AttendanceEventCsv(ApiView):
         )
         mapping, zone = edfi_mapping(organisation), ZoneInfo(organisation.timezone)
 
-        def rows() -> Iterator[str]:
-            writer = csv.writer(_Echo())
-            yield writer.writerow(CSV_COLUMNS)
+        def rows() -> Iterator[list[object]]:
             for record in records:
                 event = attendance_event(record, mapping, zone)
-                yield writer.writerow(
-                    [
-                        ""
-                        if event[c] is None
-                        else (event[c].isoformat() if hasattr(event[c], "isoformat") else event[c])
-                        for c in CSV_COLUMNS
-                    ]
-                )
+                yield [
+                    ""
+                    if event[c] is None
+                    else (event[c].isoformat() if hasattr(event[c], "isoformat") else event[c])
+                    for c in CSV_COLUMNS
+                ]
 
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="attendance-events.csv"'
-        return response
+        return csv_download(rows(), "attendance-events.csv", header=CSV_COLUMNS)

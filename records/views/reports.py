@@ -168,7 +168,7 @@ def report_school_summary_csv(request: HttpRequest) -> StreamingHttpResponse:
         end=end,
         school_classes=_visible_classes(membership),
     )
-    return csv_download(request, rows, f"attendance-summary-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
+    return csv_download(rows, f"attendance-summary-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
 
 
 @require_GET
@@ -182,7 +182,7 @@ def report_records_csv(request: HttpRequest) -> StreamingHttpResponse:
         end=end,
         school_classes=_visible_classes(membership),
     )
-    return csv_download(request, rows, f"attendance-records-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
+    return csv_download(rows, f"attendance-records-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
 
 
 @require_GET
@@ -195,7 +195,7 @@ def report_class_register_csv(request: HttpRequest, public_id: UUID) -> Streamin
         organisation=membership.organisation, school_class=school_class, start=start, end=end
     )
     name = slugify(school_class.name) or "class"
-    return csv_download(request, rows, f"register-{name}-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
+    return csv_download(rows, f"register-{name}-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
 
 
 @require_GET
@@ -212,4 +212,4 @@ def report_student_history_csv(request: HttpRequest, public_id: UUID) -> Streami
         school_classes=_visible_classes(membership),
     )
     name = slugify(student.student_number) or "student"
-    return csv_download(request, rows, f"history-{name}-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")
+    return csv_download(rows, f"history-{name}-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv")

@@ -87,7 +87,7 @@ def class_daily_csv(request: HttpRequest, public_id: UUID) -> StreamingHttpRespo
         for given, family, number, seen in check_ins
     )
     filename = f"attendance-{slugify(school_class.name) or 'class'}-{day:%Y-%m-%d}.csv"
-    return csv_download(request, rows, filename, header=("Name", "Roll", "Time"))
+    return csv_download(rows, filename, header=("Name", "Roll", "Time"))
 
 
 @never_cache
