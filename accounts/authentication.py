@@ -1,8 +1,8 @@
 """The API's authentication: an organisation API key in `Authorization: Bearer sk_live_…`.
 
 Finding the key is the one question asked before any scope exists (like
-`accounts.scoping.membership_for_user` for logins): the row is looked up by its unique prefix
-through the model's base manager, then its secret compared in constant time. The scope itself is
+`accounts.scoping.membership_for_user` for logins): the row is found by its unique prefix
+(`accounts.api_key_cache`), then its secret compared in constant time. The scope itself is
 entered by `accounts.api.OrganisationAPIMixin` around the whole view, from `request.auth`.
 """
 
@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from accounts.api_key_cache import api_key_by_prefix
 from accounts.models import ApiKey
 from accounts.services import api_key_hash, api_key_split
 
@@ -42,10 +43,9 @@ def api_key_for_plaintext(plaintext: str) -> ApiKey | None:
     if parts is None:
         return None
     prefix, secret = parts
-    # Before any scope: the base manager, by the unique prefix only (ids, no tenant data read).
-    # Every request asks this, so only the school comes along; the key's creator is read when a
-    # write needs them (OrganisationAPIMixin.acting_membership).
-    api_key = ApiKey._base_manager.select_related("organisation").filter(prefix=prefix).first()
+    # Only the school comes along; the key's creator is read when a write needs them
+    # (OrganisationAPIMixin.acting_membership).
+    api_key = api_key_by_prefix(prefix)
     if api_key is None or not hmac.compare_digest(api_key.secret_hash, api_key_hash(secret)):
         return None
     return api_key

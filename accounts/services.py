@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.api_key_cache import api_keys_forget
 from accounts.errors import Conflict, DomainError
 from accounts.models import ApiKey, ApiKeyScope, Membership, Organisation, Role, User
 
@@ -175,3 +176,6 @@ def api_key_record_use(*, api_key: ApiKey, now: datetime | None = None) -> None:
         return
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     api_key.last_used_at = now
+    # The cached copy still has the old time: without this, each request after the first minute
+    # would write again.
+    api_keys_forget([api_key.prefix])

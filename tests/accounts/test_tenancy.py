@@ -139,8 +139,9 @@ SCOPE_ESCAPES = ("scopes_disabled", "_base_manager")
 ALLOWED_TO_ESCAPE_SCOPES = {
     # which school a login belongs to, asked before any scope can exist; a superuser's admin
     "accounts/scoping.py",
-    # which school an API key belongs to, looked up by its unique prefix before any scope
-    "accounts/authentication.py",
+    # which school an API key belongs to, looked up by its unique prefix before any scope (and
+    # the keys of a school whose cached copies must go when it changes)
+    "accounts/api_key_cache.py",
     # webhook outbox writes from model signals, filtered by the written row's own school; the
     # sweep reads ids only and hands each delivery to a task scoped to its school
     "records/webhooks/selectors.py",
