@@ -1,6 +1,7 @@
 """The Redis cache (attendance_project/cache.py): counters stay atomic and keep their expiry, and
-one Redis client serves every call."""
+one Redis client, with its pool of connections, serves every call of the process."""
 
+import contextvars
 import uuid
 
 import pytest
@@ -48,4 +49,19 @@ def test_every_call_goes_through_one_client(key):
     cache.get(key)
     cache.get_many([key])
     assert cache._cache.get_client(write=True) is client
-    assert cache._cache.get_client(write=False) is cache._cache.get_client(write=False)
+    assert cache._cache.get_client(write=False) is client
+
+
+def test_every_request_of_the_process_shares_its_connections(key):
+    """The server runs each request in a context of its own, where Django builds a new cache
+    object; before, each one brought a new pool and a new connection to Redis."""
+    ours = caches["default"]._cache.get_client(write=True)
+
+    def in_a_fresh_context() -> object:
+        fresh = caches.create_connection("default")
+        fresh.set(key, "seen")
+        return fresh._cache.get_client(write=True)
+
+    theirs = contextvars.Context().run(in_a_fresh_context)
+    assert theirs is ours
+    assert cache.get(key) == "seen"
