@@ -56,9 +56,15 @@ def _send(groups: list[str], payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
+
+    async def send_all() -> None:
         for group in groups:
-            async_to_sync(layer.group_send)(group, {"type": EVENT_TYPE, "event": payload})
+            await layer.group_send(group, {"type": EVENT_TYPE, "event": payload})
+
+    try:
+        # One trip into async code for all the groups: from an HTTP request's thread (no event
+        # loop of its own) each trip starts an event loop and a Redis connection.
+        async_to_sync(send_all)()
     except Exception as error:
         logger.warning("live event not delivered (%s)", type(error).__name__)
 
