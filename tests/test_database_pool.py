@@ -29,6 +29,7 @@ from accounts.services import api_key_create
 from records.models import Student
 from tests.conftest import REPO_ROOT
 from tests.factories import AttendanceRecordFactory, ClassSessionFactory, StudentFactory
+from tests.processes import free_port
 
 APP_NAME = "pool-test-server"
 POOL_SIZE = 3
@@ -110,18 +111,12 @@ def _server_connections() -> int:
         return cursor.fetchone()[0]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def uvicorn_on_the_test_database(transactional_db, tmp_path):
     """One uvicorn process (the bench's server) on the test database, with a small pool."""
     _require_postgresql()
     db = connection.settings_dict
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "uvicorn.log"
     env = {
         **os.environ,

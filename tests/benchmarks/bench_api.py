@@ -34,7 +34,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -71,6 +70,7 @@ from records.models import (  # noqa: E402
     SchoolClass,
     Student,
 )
+from tests.processes import free_port  # noqa: E402
 
 PATH = "/api/v1/attendance/"
 MAX_SECONDS = 60
@@ -149,12 +149,6 @@ def delete(organisation: Organisation, tag: str) -> None:
         cursor.execute(f"DELETE FROM {table} WHERE organisation_id = %s", [organisation.pk])  # noqa: S608
     User.objects.filter(username__startswith=f"{tag}-").delete()
     organisation.delete()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(port: int, threads: int) -> subprocess.Popen:

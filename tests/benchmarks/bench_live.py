@@ -23,8 +23,6 @@ import json
 import os
 import resource
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -67,6 +65,7 @@ from recognition.frames import analyse_frame  # noqa: E402
 from recognition.serving import serving_model  # noqa: E402
 from records import services as records_services  # noqa: E402
 from records.models import ClassSession, SessionStatus  # noqa: E402
+from tests.processes import Daphne  # noqa: E402
 
 ENROLLED_SUBJECTS = (1, 2, 3, 4, 5)  # Yale subjects enrolled as students of the class
 STRANGERS = (9, 10, 11)  # Yale subjects nobody enrolled
@@ -249,53 +248,21 @@ def scene(subject: int, seed: int, tag: int = 0) -> bytes:
 # ----------------------------------------------------------------------------- the servers
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _many_files() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
 
 
-class Server:
+class Server(Daphne):
+    """A daphne process of the bench, allowed the file descriptors of 1,000 sockets and more."""
+
     def __init__(self, number: int, workers: int) -> None:
-        self.port = _free_port()
-        self.log_path = _tmp / f"server{number}.log"
-        env = {**os.environ, "RECOGNITION_WORKERS": str(workers), "DEBUG": "true"}
-        self.process = subprocess.Popen(  # noqa: S603 -- our own server, fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "attendance_project.asgi:application",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=self.log_path.open("w"),
-            stderr=subprocess.STDOUT,
+        super().__init__(
+            env={**os.environ, "RECOGNITION_WORKERS": str(workers), "DEBUG": "true"},
+            log=_tmp / f"server{number}.log",
             preexec_fn=_many_files,  # only setrlimit, then exec
         )
-        self.origin = f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        self.start()
 
     def rss(self) -> dict[str, float]:
         """VmRSS of the daphne process and every process below it (the recognition pool)."""
@@ -321,14 +288,6 @@ class Server:
             "processes": len(sizes),
         }
 
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
 
 # ----------------------------------------------------------------------------- clients
 
@@ -336,7 +295,7 @@ class Server:
 async def ws(server: Server, path: str, cookie: str):
     return await connect(
         f"ws://127.0.0.1:{server.port}{path}",
-        origin=server.origin,
+        origin=server.url,
         additional_headers={"Cookie": cookie},
         ping_interval=None,  # daphne pings; the client answers
         compression=None,
@@ -701,7 +660,7 @@ async def run(bench, servers, pairs, frames, args, results: dict) -> None:
     for server in servers:
         group, _, _ = await cameras(server, bench, await dj(bench.new_session), frames, 2, 3, 0.5)
         if not sum(c.answered for c in group):
-            raise RuntimeError(f"no frame answered:\n{server.log_path.read_text()[-3000:]}")
+            raise RuntimeError(f"no frame answered:\n{server.log_tail()}")
     parts = {
         "check_in": lambda: part_check_in(bench, servers, pairs, args.check_ins),
         "throughput": lambda: part_throughput(bench, servers[0], frames, args.workers),
@@ -755,7 +714,7 @@ def main() -> None:
         layers = "redis (channels_redis)" if redis else "in-memory"
         servers = [Server(n, args.workers) for n in ((1, 2) if redis else (1,))]
         for server in servers:
-            server.wait_ready()
+            server.wait_until_listening(time.monotonic() + 60)
         results.update(
             database="postgresql" if engine == "postgresql" else "sqlite (temporary file)",
             channel_layer=layers,
@@ -766,8 +725,8 @@ def main() -> None:
     except BaseException:
         print("partial results:", json.dumps(results, indent=2), file=sys.stderr)
         for server in servers:
-            print(f"--- {server.log_path.name} (tail) ---", file=sys.stderr)
-            print(server.log_path.read_text()[-3000:], file=sys.stderr)
+            print(f"--- {server.log.name} (tail) ---", file=sys.stderr)
+            print(server.log_tail(), file=sys.stderr)
         raise
     finally:
         for server in servers:

@@ -15,7 +15,6 @@ from records import services
 from records.models import AttendanceSource
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.servers import (
-    Daphne,
     SilentProxy,
     log_in,
     require_postgresql_and_redis,
@@ -24,6 +23,7 @@ from tests.browser.servers import (
     start_all,
 )
 from tests.factories import EnrollmentFactory
+from tests.processes import Daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -19,13 +19,13 @@ from recognition.engine.synthetic import compose_scene
 from records.models import AttendanceRecord
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.servers import (
-    Daphne,
     log_in,
     require_postgresql_and_redis,
     server_env,
     server_password,
     start_all,
 )
+from tests.processes import Daphne
 from tests.recognition.conftest import decoded, enrolled_classroom, yale_photo
 
 pytestmark = [

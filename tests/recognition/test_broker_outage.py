@@ -9,7 +9,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from recognition.models import FaceEmbedding, FaceModel, FacePhoto, ModelStatus,
 from recognition.services.builds import REENQUEUE_AFTER
 from recognition.tasks import sweep_organisation
 from tests.conftest import REPO_ROOT
+from tests.processes import free_port
 from tests.recognition.conftest import yale_photo
 
 pytestmark = [pytest.mark.services, pytest.mark.faces, pytest.mark.django_db(transaction=True)]
@@ -37,12 +37,6 @@ pytestmark = [pytest.mark.services, pytest.mark.faces, pytest.mark.django_db(tra
 # with Redis down is waiting on Redis, not judging a photo.
 UPLOAD_BOUND_SECONDS = 10
 MODEL_WAIT_SECONDS = 40
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _database_url() -> str:
@@ -57,7 +51,7 @@ class PrivateRedis:
 
     def __init__(self, binary: str, log_dir: Path) -> None:
         self.binary = binary
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.log_dir = log_dir
         self.process: subprocess.Popen | None = None
