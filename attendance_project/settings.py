@@ -120,8 +120,9 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_MAX
             # list's query (2.4 ms) than running it (0.9 ms), on every request. A connection
             # prepares a query the 5th time it sees it; left to choose, PostgreSQL still planned
             # each call (custom plans only, in pg_prepared_statements), so the generic plan is
-            # forced: every query reads one school's small slice through an index, where one plan
-            # fits all. Prepared statements need a connection of our own: with the pool only (not
+            # forced: queries here read one school's slice, mostly through an index, where one plan
+            # suits every school (a report that turns slow is where to look first if one does
+            # not). Prepared statements need a connection of our own: with the pool only (not
             # behind PgBouncer in transaction mode, which is what DATABASE_POOL_MAX_SIZE=0 is for).
             "server_side_binding": True,
             "prepare_threshold": 5,
