@@ -1,10 +1,11 @@
 """PostgreSQL connections come from a pool per process, never one per request thread, and a
 query asked again and again on one is planned once.
 
-Under ASGI Django runs each request's synchronous code in a thread of its own. With persistent
-connections (CONN_MAX_AGE > 0) every finished thread left its connection open, until PostgreSQL
-refused more ("too many clients") and the API answered 500. The pool (settings.py) fixes that;
-these tests hold it on a real uvicorn process under concurrent requests.
+When Django's ASGI handler served HTTP, each request's synchronous code ran in a thread of its
+own; with persistent connections (CONN_MAX_AGE > 0) every finished thread left its connection
+open, until PostgreSQL refused more ("too many clients") and the API answered 500. Sockets still
+reach the database from threads that come and go. The pool (settings.py) bounds it all; these
+tests hold it on a real uvicorn process under concurrent requests.
 """
 
 import json
