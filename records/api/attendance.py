@@ -1,23 +1,25 @@
 """Sessions, attendance records and the school's settings, for a student information system."""
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Func, QuerySet, UUIDField
-from django.db.models.sql.compiler import SQLCompiler
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import ApiKey, Organisation
+from accounts.models import ApiKey
 from records import services
 from records.api.common import ApiView, KeysetCursorPagination, get_or_400, get_or_404
 from records.api.roster import NO_SUCH_CLASS
+from records.attendance_list import (
+    SESSION_LOOKUPS,
+    attendance_page,
+    filtered,
+    record_conditions,
+    session_conditions,
+)
 from records.models import AttendanceRecord, AttendanceSource, ClassSession
-from records.selectors import SESSION_NOT_FOUND, day_bounds
+from records.selectors import SESSION_NOT_FOUND
 from records.serializers import (
     AttendanceFilter,
     AttendanceRecordOut,
@@ -48,39 +50,6 @@ RECORD_EXAMPLE = OpenApiExample(
 )
 
 
-def sessions_filtered(
-    organisation: Organisation, queryset: QuerySet, filters: dict[str, Any], prefix: str = ""
-) -> QuerySet:
-    """Filters by class and by school days (the session's opening, in the school's time zone)."""
-    if "class_id" in filters:
-        queryset = queryset.filter(**{f"{prefix}school_class__public_id": filters["class_id"]})
-    if "date_from" in filters:
-        start, _ = day_bounds(organisation=organisation, day=filters["date_from"])
-        queryset = queryset.filter(**{f"{prefix}opened_at__gte": start})
-    if "date_to" in filters:
-        _, end = day_bounds(organisation=organisation, day=filters["date_to"])
-        queryset = queryset.filter(**{f"{prefix}opened_at__lt": end})
-    return queryset
-
-
-def records_filtered(organisation: Organisation, filters: dict[str, Any]) -> QuerySet:
-    records = sessions_filtered(
-        organisation,
-        organisation.attendance_records.select_related("session__school_class", "student"),
-        filters,
-        prefix="session__",
-    )
-    if "student_id" in filters:
-        records = records.filter(student__public_id=filters["student_id"])
-    if "status" in filters:
-        records = records.filter(status=filters["status"])
-    if "source" in filters:
-        records = records.filter(source=filters["source"])
-    if "updated_since" in filters:
-        records = records.filter(updated_at__gte=filters["updated_since"])
-    return records
-
-
 # ----------------------------------------------------------------------------- sessions
 
 
@@ -96,10 +65,10 @@ class SessionList(ApiView):
     )
     def get(self, request: Request) -> Response:
         filters = self.filters()
-        sessions = sessions_filtered(
-            self.organisation,
+        sessions = filtered(
             self.organisation.class_sessions.select_related("school_class", "opened_by__user"),
-            filters,
+            session_conditions(self.organisation, filters),
+            SESSION_LOOKUPS,
         )
         if "status" in filters:
             sessions = sessions.filter(status=filters["status"])
@@ -174,86 +143,14 @@ class SessionClose(ApiView):
 # ----------------------------------------------------------------------------- records
 
 
-class ApiText(Func):
-    """A UUID or timestamp column as the text the API writes, made by PostgreSQL itself.
-
-    Profiled, turning 400 UUIDs and 300 timestamps a page into Python objects only to print them
-    again cost more than the query. On other databases (SQLite) the column comes back as it is
-    and `api_text` prints it; a test holds both to what AttendanceRecordOut writes.
-    """
-
-    arity = 1
-    template = "%(expressions)s"
-
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, Sequence[Any]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        if isinstance(self.output_field, UUIDField):
-            return f"({sql})::text", params
-        # DRF's DateTimeField: ISO 8601 in UTC ending in Z, with microseconds only if not zero.
-        return (
-            f"replace(to_char(({sql}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-            "'.000000Z', 'Z')",
-            params,
-        )
-
-
-def utc_text(value: datetime) -> str:
-    """ISO 8601 in UTC with `Z`, as DRF's DateTimeField writes it inside the API's UTC override."""
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def api_text(value: object) -> str | None:
-    """An ApiText value as the API writes it: PostgreSQL's text as is, anything else printed."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, datetime):
-        return utc_text(value)
-    return str(value)
-
-
-# A record of the list as named values: AttendanceRecordOut's keys with `out_` in front (an
-# annotation may not take the name of a model field, and `id` or `session_id` are ones).
-RECORD_OUT_VALUES = {
-    "out_id": ApiText("public_id"),
-    "out_session_id": ApiText("session__public_id"),
-    "out_class_id": ApiText("session__school_class__public_id"),
-    "out_student_id": ApiText("student__public_id"),
-    "out_first_seen_at": ApiText("first_seen_at"),
-    "out_created_at": ApiText("created_at"),
-    "out_updated_at": ApiText("updated_at"),
-}
-
-
-def record_rows_out(rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """Named rows of RECORD_OUT_VALUES → exactly AttendanceRecordOut's data, without it."""
-    return [
-        {
-            "id": api_text(row.out_id),
-            "session_id": api_text(row.out_session_id),
-            "class_id": api_text(row.out_class_id),
-            "student_id": api_text(row.out_student_id),
-            "status": row.status,
-            "excuse_reason": row.excuse_reason,
-            "source": row.source,
-            "first_seen_at": api_text(row.out_first_seen_at),
-            "created_at": api_text(row.out_created_at),
-            "updated_at": api_text(row.out_updated_at),
-        }
-        for row in rows
-    ]
-
-
 class RecordCursorPagination(KeysetCursorPagination):
-    """The list's rows carry their position as the API's text (see RECORD_OUT_VALUES)."""
-
-    position_fields = ("out_updated_at", "out_id")
+    def position(self, row: dict[str, Any]) -> tuple[str, str]:
+        """The list's rows are the API's output already (records/attendance_list.py)."""
+        return row["updated_at"], row["id"]
 
 
 class AttendanceList(ApiView):
-    serializer_class = AttendanceRecordOut  # the schema; record_rows_out writes the rows
+    serializer_class = AttendanceRecordOut  # the schema; attendance_page writes the rows
     filter_serializer = AttendanceFilter
     pagination_class = RecordCursorPagination
 
@@ -269,13 +166,10 @@ class AttendanceList(ApiView):
         tags=["attendance"],
     )
     def get(self, request: Request) -> Response:
-        records = (
-            records_filtered(self.organisation, self.filters())
-            .annotate(**RECORD_OUT_VALUES)
-            .values_list(*RECORD_OUT_VALUES, "status", "excuse_reason", "source", named=True)
-        )
-        page = self.paginate_queryset(records)
-        return self.get_paginated_response(record_rows_out(page))
+        conditions = record_conditions(self.organisation, self.filters())
+        size, after = self.paginator.start(request)
+        rows = attendance_page(conditions, after=after, limit=size + 1)
+        return self.get_paginated_response(self.paginator.finish(rows, size))
 
 
 class AttendanceDetail(ApiView):

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from accounts.api import UNKNOWN_FIELD, ApiAutoSchema, ErrorSerializer, OrganisationAPIMixin
 from accounts.errors import NotFound
+from records.attendance_list import keyset_after
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -75,31 +76,35 @@ class KeysetCursorPagination(BasePagination):
     page_size = DEFAULT_CURSOR_PAGE_SIZE
     max_page_size = MAX_CURSOR_PAGE_SIZE
     query_params: ClassVar[set[str]] = {"cursor", "page_size"}
-    # Where a row (an instance or a named values_list row) keeps its position; either may be
-    # text already (the attendance list reads them as the API's text).
-    position_fields: tuple[str, str] = ("updated_at", "public_id")
 
     def paginate_queryset(
         self, queryset: QuerySet, request: Request, view: APIView | None = None
     ) -> list:
+        size, after = self.start(request)
+        if after is not None:
+            queryset = keyset_after(queryset, *after)
+        return self.finish(list(queryset.order_by("updated_at", "public_id")[: size + 1]), size)
+
+    def start(self, request: Request) -> tuple[int, tuple[datetime, uuid.UUID] | None]:
+        """The page's size and the position it continues from, if any; one more row than the
+        size is to be read, to know whether a next page exists."""
         self.request = request
+        self.cursor_in = request.query_params.get("cursor")
         size = page_size_from(request, self.page_size, self.max_page_size)
-        queryset = queryset.order_by("updated_at", "public_id")
-        raw = request.query_params.get("cursor")
-        if raw:
-            updated_at, public_id = self.decode(raw)
-            queryset = queryset.filter(
-                Q(updated_at__gt=updated_at) | Q(updated_at=updated_at, public_id__gt=public_id)
-            )
-        rows = list(queryset[: size + 1])
+        return size, self.decode(self.cursor_in) if self.cursor_in else None
+
+    def finish(self, rows: list, size: int) -> list:
         self.has_next = len(rows) > size
         rows = rows[:size]
         self.last = rows[-1] if rows else None
-        self.cursor_in = raw
         return rows
 
+    def position(self, row: Any) -> tuple[datetime | str, uuid.UUID | str]:
+        """Where a row stands in the order: a model instance's own fields."""
+        return row.updated_at, row.public_id
+
     def encode(self, row: Any) -> str:
-        updated_at, public_id = (getattr(row, name) for name in self.position_fields)
+        updated_at, public_id = self.position(row)
         if isinstance(updated_at, datetime):
             updated_at = updated_at.isoformat()
         position = {"t": updated_at, "id": str(public_id)}

@@ -18,8 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Organisation
-from records.api.attendance import records_filtered
 from records.api.common import ApiView, KeysetCursorPagination
+from records.attendance_list import records_filtered
 from records.csv_download import csv_download
 from records.models import AttendanceRecord, AttendanceStatus
 from records.serializers import AttendanceEventOut, AttendanceFilter

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from accounts.api import CREATOR_GONE
 from accounts.models import Role
+from records.attendance_list import attendance_page_query
 from records.models import AttendanceSource, AttendanceStatus
 from tests.factories import AttendanceRecordFactory, ClassSessionFactory, StudentFactory
 
@@ -48,6 +49,48 @@ def test_each_listed_record_reads_as_its_own_page_does(api, school_a, school_b):
         assert row == api.get(f"{BASE}/attendance/{row['id']}/").json()
     assert {row["first_seen_at"] for row in listed} >= {None, "2026-09-14T08:00:00.123456Z"}
     assert all(row["updated_at"].endswith("Z") for row in listed)
+
+
+def _follow(client, url):
+    """Every id of a list, following `next` to the end."""
+    ids = []
+    while url:
+        page = client.get(url).json()
+        ids += [row["id"] for row in page["results"]]
+        url = page["next"]
+    return ids
+
+
+def test_a_filtered_list_pages_to_its_end_with_one_compiled_query_for_both_schools(
+    key_a, key_b, school_a, school_b
+):
+    """The page's SQL is compiled once per shape and shared by every school; each school's call
+    binds its own school, filters and position, and sees only its own rows."""
+    sessions = {
+        school.organisation: ClassSessionFactory(
+            school_class=school.school_class, opened_by=school.admin
+        )
+        for school in (school_a, school_b)
+    }
+
+    def records(school, status, count):
+        return [
+            AttendanceRecordFactory(
+                session=sessions[school.organisation],
+                student=StudentFactory(organisation=school.organisation),
+                status=status,
+            )
+            for _ in range(count)
+        ]
+
+    late_a, late_b = records(school_a, "late", 5), records(school_b, "late", 4)
+    records(school_a, "present", 3)
+    url = f"{BASE}/attendance/?status=late&source=manual&page_size=2"
+
+    assert _follow(key_a.client(), url) == [str(r.public_id) for r in late_a]
+    compiled = attendance_page_query.cache_info().misses
+    assert _follow(key_b.client(), url) == [str(r.public_id) for r in late_b]
+    assert attendance_page_query.cache_info().misses == compiled
 
 
 def test_a_page_costs_one_query_whatever_its_size_once_the_key_is_known(
