@@ -1,5 +1,5 @@
 """ASGI entry point, one process for both protocols: WebSockets through Channels, HTTP through
-Django's WSGI handler on a pool of threads.
+Django's WSGI handler on a pool of threads (attendance_project/wsgi_threads.py).
 
 Every HTTP view here is synchronous (the ORM, DRF). Django's own ASGI handler runs them on one
 thread per process, hopping to and from the event loop around each request, so a process waited on
@@ -21,17 +21,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendance_project.settings")
 # Django must be set up before anything imports models (consumers do).
 django_http = get_wsgi_application()
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from attendance_project.routing import websocket_urlpatterns  # noqa: E402
+from attendance_project.wsgi_threads import WSGIThreads  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": WSGIMiddleware(django_http, workers=settings.HTTP_THREADS),
+        "http": WSGIThreads(django_http, threads=settings.HTTP_THREADS),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
