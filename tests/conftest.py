@@ -9,8 +9,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from accounts.models import Membership, Organisation, Role
+from accounts.models import ApiKey, ApiKeyScope, Membership, Organisation, Role
 from accounts.scoping import organisation_scope
+from accounts.services import api_key_create
 from records.models import SchoolClass, Student
 from tests.factories import (
     EnrollmentFactory,
@@ -131,6 +132,16 @@ def celery_worker(transactional_db):
 def anyio_backend():
     """Async tests (WebSockets, ASGI) run on asyncio, as daphne and uvicorn do."""
     return "asyncio"
+
+
+def api_key_for(
+    school: School, scope: str = ApiKeyScope.READ_WRITE, name: str = "SIS"
+) -> tuple[ApiKey, str]:
+    """An API key of the school, created by its admin as the admin page does: (key, plaintext)."""
+    with organisation_scope(school.organisation):
+        return api_key_create(
+            organisation=school.organisation, name=name, scope=scope, created_by=school.admin.user
+        )
 
 
 def session_cookie(membership: Membership) -> str:

@@ -26,9 +26,8 @@ from django.db import connection
 
 from accounts.models import ApiKeyScope
 from accounts.scoping import organisation_scope
-from accounts.services import api_key_create
 from records.models import Student
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, api_key_for
 from tests.factories import AttendanceRecordFactory, ClassSessionFactory, StudentFactory
 from tests.processes import free_port
 
@@ -180,13 +179,7 @@ def test_concurrent_api_requests_share_a_bounded_pool_of_connections(
         AttendanceRecordFactory(
             session=session, student=StudentFactory(organisation=school_a.organisation)
         )
-    with organisation_scope(school_a.organisation):
-        _, key = api_key_create(
-            organisation=school_a.organisation,
-            name="Pool test",
-            scope=ApiKeyScope.READ,
-            created_by=school_a.admin.user,
-        )
+    _, key = api_key_for(school_a, ApiKeyScope.READ, "Pool test")
     url = f"{uvicorn_on_the_test_database}/api/v1/attendance/"
     seen: list[int] = []
     done = threading.Event()

@@ -8,25 +8,17 @@ import pytest
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 
-from accounts.models import ApiKeyScope
 from accounts.scoping import organisation_scope
-from accounts.services import api_key_create
 from attendance_project.asgi import application
 from attendance_project.wsgi_threads import WSGIThreads
 from records.models import Student
+from tests.conftest import api_key_for
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
 
 
 def key_of(school) -> str:
-    with organisation_scope(school.organisation):
-        _, plaintext = api_key_create(
-            organisation=school.organisation,
-            name="SIS",
-            scope=ApiKeyScope.READ_WRITE,
-            created_by=school.admin.user,
-        )
-    return plaintext
+    return api_key_for(school)[1]
 
 
 def http_scope(method: str, path: str, key: str, length: int = 0) -> dict:

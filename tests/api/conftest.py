@@ -10,7 +10,8 @@ from django.test import Client
 
 from accounts.models import ApiKeyScope
 from accounts.scoping import organisation_scope
-from accounts.services import api_key_create, api_key_revoke
+from accounts.services import api_key_revoke
+from tests.conftest import api_key_for
 
 
 @dataclass
@@ -23,10 +24,7 @@ class Key:
 
 
 def _key(school, scope, name="SIS"):
-    with organisation_scope(school.organisation):
-        api_key, plaintext = api_key_create(
-            organisation=school.organisation, name=name, scope=scope, created_by=school.admin.user
-        )
+    api_key, plaintext = api_key_for(school, scope, name)
     return Key(plaintext, api_key)
 
 

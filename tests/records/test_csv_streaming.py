@@ -12,12 +12,11 @@ from django.conf import settings
 
 from accounts.models import ApiKeyScope
 from accounts.scoping import organisation_scope
-from accounts.services import api_key_create
 from attendance_project.asgi import application
 from records import csv_download, reports
 from records.api import exports
 from records.models import AttendanceRecord
-from tests.conftest import session_cookie
+from tests.conftest import api_key_for, session_cookie
 from tests.records.test_reports import week  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
@@ -102,13 +101,7 @@ async def test_the_seed_compatible_daily_csv_streams_too(
 def _records_and_key(school) -> tuple[set[str], str]:
     with organisation_scope(school.organisation):
         ids = {str(r) for r in AttendanceRecord.objects.values_list("public_id", flat=True)}
-        _, key = api_key_create(
-            organisation=school.organisation,
-            name="SIS",
-            scope=ApiKeyScope.READ,
-            created_by=school.admin.user,
-        )
-    return ids, key
+    return ids, api_key_for(school, ApiKeyScope.READ)[1]
 
 
 async def test_the_apis_edfi_csv_streams_every_record_of_its_school_once(
