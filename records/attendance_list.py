@@ -24,7 +24,7 @@ from django.db.models import (
 )
 from django.db.models.sql.compiler import SQLCompiler
 
-from accounts.compiled_query import CompiledQuery, Slot, compile_query
+from accounts.compiled_query import CompiledQuery, compile_query, slots
 from accounts.models import Organisation
 from records.models import AttendanceRecord
 from records.selectors import day_bounds
@@ -82,7 +82,7 @@ def record_conditions(organisation: Organisation, filters: dict[str, Any]) -> di
 
 
 def filtered(queryset: QuerySet, conditions: dict[str, Any], lookups: dict[str, str]) -> QuerySet:
-    """The queryset with each condition applied; a value may be a Slot of a compiled query."""
+    """The queryset with each condition applied; a value may be a compiled query's Slot."""
     return queryset.filter(**{lookups[name]: value for name, value in conditions.items()})
 
 
@@ -161,14 +161,11 @@ def attendance_page_query(names: frozenset[str], continued: bool, limit: int) ->
     """The page's query for one shape: these conditions, after a position or from the start."""
 
     def build() -> QuerySet:
-        conditions = {name: Slot(name, CONDITION_FIELDS[name]) for name in names}
+        conditions = slots(CONDITION_FIELDS, sorted(names))
         records = filtered(AttendanceRecord.objects.all(), conditions, RECORD_LOOKUPS)
         if continued:
-            records = keyset_after(
-                records,
-                Slot("after_updated_at", CONDITION_FIELDS["after_updated_at"]),
-                Slot("after_id", CONDITION_FIELDS["after_id"]),
-            )
+            after = slots(CONDITION_FIELDS, ["after_updated_at", "after_id"])
+            records = keyset_after(records, after["after_updated_at"], after["after_id"])
         columns = {
             f"out_{name}": value for name, value in RECORD_OUT.items() if isinstance(value, Func)
         }
