@@ -1,5 +1,6 @@
 """Server processes of the project for tests and benchmarks: no pytest, no Django set-up needed."""
 
+import os
 import signal
 import socket
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,8 +19,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class Daphne:
-    """One daphne process on a fixed port; it can be killed and started again on that port."""
+class AsgiServer:
+    """One server process of the project on a fixed port; it can be killed and started again on
+    that port. Subclasses say which server: `command()`."""
+
+    name = "server"
 
     def __init__(
         self,
@@ -31,23 +36,17 @@ class Daphne:
         self.env = env
         self.log = log
         self.port = port or free_port()
-        self.preexec_fn = preexec_fn  # run in the child before daphne starts (setrlimit)
+        self.preexec_fn = preexec_fn  # run in the child before the server starts (setrlimit)
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
 
     def start(self) -> None:
         with self.log.open("a") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(  # noqa: S603 -- our own server, fixed arguments
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                    "attendance_project.asgi:application",
-                ],
+                self.command(),
                 cwd=REPO_ROOT,
                 env=self.env,
                 stdout=log,
@@ -59,7 +58,7 @@ class Daphne:
         """Until the port accepts a connection, or `deadline` (time.monotonic()) has passed."""
         while True:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"daphne on port {self.port} exited:\n{self.log_tail()}")
+                raise RuntimeError(f"{self.name} on port {self.port} exited:\n{self.log_tail()}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
                 return
@@ -87,8 +86,90 @@ class Daphne:
             process.kill()
             process.wait(timeout=10)
             raise RuntimeError(
-                f"daphne on port {self.port} ignored SIGTERM for 20 s:\n{self.log_tail()}"
+                f"{self.name} on port {self.port} ignored SIGTERM for 20 s:\n{self.log_tail()}"
             ) from None
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log.read_text()[-chars:] if self.log.exists() else ""
+
+
+class Daphne(AsgiServer):
+    """daphne: one process, as `make run` serves."""
+
+    name = "daphne"
+
+    def command(self) -> list[str]:
+        return [
+            *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
+            "attendance_project.asgi:application",
+        ]
+
+
+class Served(AsgiServer):
+    """`python -m attendance_project.serve`: worker processes, each on its own socket."""
+
+    name = "attendance_project.serve"
+
+    def __init__(self, *, workers: int = 2, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.workers = workers
+
+    def command(self) -> list[str]:
+        return [
+            *(sys.executable, "-m", "attendance_project.serve", "--host", "127.0.0.1"),
+            *("--port", str(self.port), "--workers", str(self.workers)),
+        ]
+
+    def worker_pids(self) -> list[int]:
+        assert self.process is not None
+        return worker_pids(self.process.pid)
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The worker processes a server started (multiprocessing's spawned children), not its
+    resource tracker."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    pids = []
+    for pid in children:
+        try:
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                pids.append(int(pid))
+        except FileNotFoundError:  # exited meanwhile
+            continue
+    return pids
+
+
+def _sockets_on_port(port: int, state: str) -> set[str]:
+    """Inodes of the TCP sockets with this local port in this state ("0A" listening, "01"
+    established), from the kernel's tables."""
+    local = f":{port:04X}"
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(local) and fields[3] == state:
+                inodes.add(fields[9])
+    return inodes
+
+
+def _held(pid: int, inodes: set[str]) -> int:
+    held = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        held += target.startswith("socket:[") and target[8:-1] in inodes
+    return held
+
+
+def connections_by_worker(pids: list[int], port: int) -> dict[int, int]:
+    """How many accepted connections on `port` each of these processes holds."""
+    inodes = _sockets_on_port(port, "01")
+    return {pid: _held(pid, inodes) for pid in pids}
+
+
+def listeners_by_worker(pids: list[int], port: int) -> dict[int, int]:
+    """How many listening sockets on `port` each of these processes holds."""
+    inodes = _sockets_on_port(port, "0A")
+    return {pid: _held(pid, inodes) for pid in pids}

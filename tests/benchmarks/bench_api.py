@@ -1,12 +1,14 @@
-"""HTTP load on the API: GET /api/v1/attendance/ served by 2 uvicorn worker processes on PostgreSQL.
+"""HTTP load on the API: GET /api/v1/attendance/ served by 2 worker processes on PostgreSQL.
 
     DATABASE_URL=postgres://… [REDIS_URL=redis://…] .venv/bin/python tests/benchmarks/bench_api.py \
         [--seconds 30] [--connections 16] [--threads 2] [--page-size 100] \
-        [--client wrk|python] [--json bench-results/api.json] [--keep]
+        [--client wrk|python] [--server serve|uvicorn] [--json bench-results/api.json] [--keep]
 
-Needs a PostgreSQL DATABASE_URL (SQLite serialises writers and is not what a school runs).
-Seeds a throwaway school there (30 classes, 1,000 students, about 5,000 attendance records, a
-read key), starts `uvicorn attendance_project.asgi:application --workers 2` on a free
+Needs a PostgreSQL DATABASE_URL (SQLite serialises writers and is not what a school runs); the
+database is created and migrated if it is not there yet. Seeds a throwaway school there (30
+classes, 1,000 students, about 5,000 attendance records, a read key), starts
+`python -m attendance_project.serve --workers 2` (each worker on its own listening socket; or,
+with `--server uvicorn`, `uvicorn --workers 2` on one shared socket, for comparison) on a free
 loopback port with the project's own settings (PostgreSQL through a connection pool per worker,
 the key cache and throttle counts in Redis when REDIS_URL is set, else in each worker),
 DEBUG=false, a random SECRET_KEY and API_THROTTLE_RATE set out of reach, then keeps N keep-alive
@@ -70,7 +72,8 @@ from records.models import (  # noqa: E402
     SchoolClass,
     Student,
 )
-from tests.processes import free_port  # noqa: E402
+from tests.benchmarks.postgres import ensure_database  # noqa: E402
+from tests.processes import connections_by_worker, free_port, worker_pids  # noqa: E402
 
 PATH = "/api/v1/attendance/"
 MAX_SECONDS = 60
@@ -79,6 +82,10 @@ GOAL_RPS = 300
 GOAL_P95_MS = 100
 CLASSES, STUDENTS, SESSIONS_PER_CLASS = 30, 1000, 5
 WRK = shutil.which("wrk")
+LAUNCHERS = {
+    "serve": "attendance_project.serve (a socket per worker)",
+    "uvicorn": "uvicorn --workers (one shared socket)",
+}
 STATUSES = ["present"] * 85 + ["late"] * 7 + ["absent"] * 6 + ["excused"] * 2
 
 
@@ -151,7 +158,7 @@ def delete(organisation: Organisation, tag: str) -> None:
     organisation.delete()
 
 
-def start_server(port: int, threads: int) -> subprocess.Popen:
+def start_server(port: int, threads: int, launcher: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "attendance_project.settings",
@@ -162,19 +169,12 @@ def start_server(port: int, threads: int) -> subprocess.Popen:
         "API_THROTTLE_RATE": "100000000/minute",
         "HTTP_THREADS": str(threads),
     }
-    command = [
-        str(Path(sys.executable).with_name("uvicorn")),
-        "attendance_project.asgi:application",
-        "--workers",
-        "2",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    where = ["--workers", "2", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    if launcher == "serve":
+        command = [sys.executable, "-m", "attendance_project.serve", *where]
+    else:
+        uvicorn = str(Path(sys.executable).with_name("uvicorn"))
+        command = [uvicorn, "attendance_project.asgi:application", "--no-access-log", *where]
     return subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True)  # noqa: S603
 
 
@@ -299,34 +299,14 @@ def wrk(port: int, key: str, path: str, connections: int, seconds: float, script
 def connections_per_worker(server_pid: int, port: int) -> list[int]:
     """How many of the load's connections each worker process holds, most first.
 
-    The workers share one listening socket, and the first to wake accepts every connection then
-    waiting: wrk's 16 keep-alive connections can sit 13 on one worker and 3 on the other for a
-    whole run, one core saturated while the other idles (measured: a run that left the machine
-    38 % idle served 226 req/s; runs split 8/8 or 10/6 served 320-390). Printed so that a run
-    shows which it was.
+    Printed so that a run shows how the load was shared. With one listening socket shared by
+    the workers (`--server uvicorn`), the first to wake accepts every connection then waiting:
+    wrk's 16 keep-alive connections could sit 16 on one worker and none on the other for a whole
+    run, one core saturated while the other idled (measured: a run that left the machine 38 %
+    idle served 226 req/s; runs split 8/8 or 10/6 served 320-390).
     """
-    listening = f":{port:04X} "
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if listening in f"{fields[1]} " and fields[3] == "01":  # ESTABLISHED, our port
-                inodes.add(fields[9])
-    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
-    workers = [
-        pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]  # not multiprocessing's resource tracker
-    counts = []
-    for pid in workers:
-        held = 0
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            held += target.startswith("socket:[") and target[8:-1] in inodes
-        counts.append(held)
-    return sorted(counts, reverse=True)
+    held = connections_by_worker(worker_pids(server_pid), port)
+    return sorted(held.values(), reverse=True)
 
 
 def load_wrk(port: int, key: str, path: str, connections: int, seconds: float) -> dict:
@@ -365,6 +345,12 @@ def main() -> None:
     parser.add_argument(
         "--page-size", type=int, default=100, help="records per page (the API's default: 100)"
     )
+    parser.add_argument(
+        "--server",
+        choices=list(LAUNCHERS),
+        default="serve",
+        help="serve: a listening socket per worker (the project's); uvicorn: one shared socket",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the bench school")
     parser.add_argument(
@@ -379,6 +365,7 @@ def main() -> None:
         sys.exit(
             "wrk is not installed: `apt-get install wrk` (as `make bench` does), or --client python"
         )
+    ensure_database()
     call_command("migrate", verbosity=0)
     tag = f"b{uuid.uuid4().hex[:6]}"
     started = time.perf_counter()
@@ -393,7 +380,7 @@ def main() -> None:
         f"in {time.perf_counter() - started:.1f} s"
     )
     port = free_port()
-    server = start_server(port, args.threads)
+    server = start_server(port, args.threads, args.server)
     try:
         wait_ready(port, key)
         path = PATH if args.page_size == 100 else f"{PATH}?page_size={args.page_size}"
@@ -407,18 +394,19 @@ def main() -> None:
         result = load(port, key, path, args.connections, seconds)
         sampler.join()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)  # uvicorn's own process group (start_new_session)
+        os.killpg(server.pid, signal.SIGTERM)  # the server's own process group (start_new_session)
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
         if not args.keep:
             delete(organisation, tag)
+    redis = "Redis" if os.environ.get("REDIS_URL") else "no Redis"
     result.update(
         {
             "endpoint": f"GET {path} ({args.page_size} records a page, cursor)",
-            "server": f"uvicorn, 2 worker processes of {args.threads} HTTP threads, DEBUG=false, "
-            f"the project's settings, {'Redis' if os.environ.get('REDIS_URL') else 'no Redis'}",
+            "server": f"{LAUNCHERS[args.server]}, 2 worker processes of {args.threads} HTTP "
+            f"threads, DEBUG=false, the project's settings, {redis}",
             "database": "postgresql",
             "connections_per_worker": split,
             "load_generator": f"wrk, {args.connections} keep-alive connections"

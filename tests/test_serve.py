@@ -1,0 +1,235 @@
+"""`python -m attendance_project.serve`: the project served from worker processes, each on a
+listening socket of its own, so that connections which stay open are spread across them.
+
+Real processes on loopback. The pages asked for here (the login page, an anonymous WebSocket)
+touch no database, so the servers need nothing but the environment the suite runs in."""
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from tests.processes import (
+    REPO_ROOT,
+    Served,
+    connections_by_worker,
+    free_port,
+    listeners_by_worker,
+)
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads the kernel's socket tables in /proc"
+)
+
+STARTUP_SECONDS = 90
+
+
+def server_env() -> dict[str, str]:
+    env = {**os.environ, "DEBUG": "true"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
+def wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        time.sleep(0.1)
+
+
+def start(tmp_path: Path, workers: int = 2) -> Served:
+    server = Served(env=server_env(), log=tmp_path / "serve.log", workers=workers)
+    server.start()
+    server.wait_until_listening(time.monotonic() + STARTUP_SECONDS)
+    # Listening means one worker is up; wait for every one.
+    wait_for(
+        lambda: (
+            sorted(listeners_by_worker(server.worker_pids(), server.port).values()) == [1] * workers
+        ),
+        STARTUP_SECONDS,
+        f"{workers} workers listening\n{server.log_tail()}",
+    )
+    return server
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    server = start(tmp_path)
+    yield server
+    server.stop()
+
+
+def login_page(connection: http.client.HTTPConnection) -> int:
+    connection.request("GET", "/login/")
+    response = connection.getresponse()
+    response.read()
+    return response.status
+
+
+def test_each_worker_listens_on_a_socket_of_its_own(served):
+    pids = served.worker_pids()
+
+    assert len(pids) == 2
+    assert listeners_by_worker(pids, served.port) == dict.fromkeys(pids, 1)
+
+
+def test_connections_that_arrive_while_the_workers_are_busy_are_spread_across_them(served):
+    # Busy here is stopped: every connection is made while neither worker can accept. With one
+    # shared socket they all wait in its queue, and the first worker to wake accepts them all
+    # (measured with `uvicorn --workers 2`: 29 to 32 of 32 on one worker); with a socket each,
+    # the kernel has already split them.
+    pids = served.worker_pids()
+    connections = [http.client.HTTPConnection("127.0.0.1", served.port) for _ in range(32)]
+    try:
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            for connection in connections:
+                connection.connect()
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+        assert [login_page(connection) for connection in connections] == [200] * 32
+
+        held = connections_by_worker(pids, served.port)
+
+        assert sum(held.values()) == 32
+        # By the kernel's hash of each connection's ports: fewer than 6 on one: 1 in 9,000.
+        assert min(held.values()) >= 6, held
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_websockets_reach_the_live_feed(served):
+    url = f"ws://127.0.0.1:{served.port}/ws/live/"
+    origin = f"http://127.0.0.1:{served.port}"
+    with (
+        connect(url, origin=origin, proxy=None) as websocket,
+        pytest.raises(ConnectionClosed) as closed,
+    ):
+        websocket.recv(timeout=30)
+
+    assert closed.value.rcvd.code == 4401  # the consumer's "not logged in"
+
+
+def test_a_second_server_on_the_same_port_is_refused(served, tmp_path):
+    # SO_REUSEPORT would let it join the first one's group and take half its connections.
+    second = subprocess.run(  # noqa: S603 -- our own server, fixed arguments
+        [sys.executable, "-m", "attendance_project.serve", "--port", str(served.port)],
+        cwd=REPO_ROOT,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert second.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{served.port}" in second.stderr
+    assert "Is another server running there?" in second.stderr
+
+
+def test_a_port_taken_by_another_program_is_refused():
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        refused = subprocess.run(  # noqa: S603 -- our own server, fixed arguments
+            [sys.executable, "-m", "attendance_project.serve", "--port", str(port)],
+            cwd=REPO_ROOT,
+            env=server_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert refused.returncode == 2
+    assert "Address already in use" in refused.stderr
+
+
+def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(served):
+    victim, survivor = served.worker_pids()
+
+    os.kill(victim, signal.SIGKILL)
+
+    wait_for(
+        lambda: len(served.worker_pids()) == 2 and victim not in served.worker_pids(),
+        STARTUP_SECONDS,
+        f"a new worker\n{served.log_tail()}",
+    )
+    replacement = next(pid for pid in served.worker_pids() if pid != survivor)
+    wait_for(
+        lambda: listeners_by_worker([replacement], served.port) == {replacement: 1},
+        STARTUP_SECONDS,
+        f"the new worker listening\n{served.log_tail()}",
+    )
+    assert f"died (status -{int(signal.SIGKILL)})" in served.log_tail()
+    connections = [http.client.HTTPConnection("127.0.0.1", served.port) for _ in range(16)]
+    try:
+        assert [login_page(connection) for connection in connections] == [200] * 16
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_sigterm_stops_the_workers_then_the_server(tmp_path):
+    server = start(tmp_path)
+    pids = server.worker_pids()
+    process = server.process
+    assert process is not None
+
+    process.terminate()
+
+    assert process.wait(timeout=60) == 0
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or _is_zombie(pid)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
+
+
+def test_workers_stop_when_the_server_is_killed_outright(tmp_path):
+    server = start(tmp_path)
+    pids = server.worker_pids()
+
+    server.kill()  # SIGKILL: the parent cannot stop them itself
+
+    wait_for(
+        lambda: all(not Path(f"/proc/{pid}").exists() or _is_zombie(pid) for pid in pids),
+        30,
+        "workers gone after their parent was killed",
+    )
+
+
+def test_a_worker_that_cannot_start_stops_the_server(tmp_path):
+    env = {**server_env(), "DJANGO_SETTINGS_MODULE": "attendance_project.no_such_settings"}
+    port = free_port()
+
+    failed = subprocess.run(  # noqa: S603 -- our own server, fixed arguments
+        [sys.executable, "-m", "attendance_project.serve", "--port", str(port), "--workers", "2"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert failed.returncode != 0
+    assert "before it started serving; stopping" in failed.stderr
+    assert "no_such_settings" in failed.stderr
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
