@@ -2,10 +2,13 @@
 
 from datetime import UTC, datetime
 
+import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core.cache import cache
 
 from accounts.api import ApiKeyRateThrottle
+from tests.test_sliding_window import count_round_trips
 
 BASE = "/api/v1"
 
@@ -61,3 +64,37 @@ def test_keys_have_budgets_of_their_own(key_a, key_b, school_a, school_b, settin
     with time_machine.travel(datetime(2026, 9, 14, 8, 0, 10, tzinfo=UTC), tick=False):
         assert _statuses(key_a.client(), 3) == [200, 200, 429]
         assert _statuses(key_b.client(), 2) == [200, 200]
+
+
+@pytest.mark.skipif(
+    not django_settings.REDIS_URL,
+    reason="the throttle's Redis script needs REDIS_URL (without it the cache is LocMemCache)",
+)
+def test_on_redis_a_request_asks_for_its_key_then_checks_and_counts_at_once(
+    key_a, key_b, school_a, school_b, settings, monkeypatch
+):
+    settings.API_THROTTLE_RATE = "3/minute"
+    now = datetime(2026, 9, 14, 8, 0, 10, tzinfo=UTC)
+    counter_a = f"{_throttle_key(key_a)}_{int(now.timestamp() // 60)}"
+    counter_b = f"{_throttle_key(key_b)}_{int(now.timestamp() // 60)}"
+    client = key_a.client()
+    with time_machine.travel(now, tick=False):
+        # The first requests look the key up in the database and record its use.
+        assert _statuses(client, 2) == [200, 200]
+        round_trips = count_round_trips(monkeypatch, cache)
+        assert _statuses(client, 2) == [200, 429]
+        # Each request: the cached key, then one script that reads, decides and counts.
+        assert round_trips.commands == [["GET"], ["EVALSHA"], ["GET"], ["EVALSHA"]]
+        assert cache.get(counter_a) == 3  # the refused request is not counted
+        assert cache.get(counter_b) is None  # A's requests left B's budget alone
+        assert _statuses(key_b.client(), 4) == [200, 200, 200, 429]
+    assert cache.get(counter_a) == 3
+    assert cache.get(counter_b) == 3
+
+
+def _throttle_key(key) -> str:
+    throttle = ApiKeyRateThrottle()
+    return throttle.cache_format % {
+        "scope": throttle.scope,
+        "ident": f"key-{key.api_key.public_id}",
+    }
