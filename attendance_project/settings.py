@@ -172,7 +172,8 @@ REDIS_URL = os.getenv("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis's, with a receive that stops when cancelled on Python 3.11.
+            "BACKEND": "attendance_project.channel_layer.RedisChannelLayer",
             # channels_redis waits for messages with a BZPOPMIN of up to 5 s; redis-py 8 gives
             # every socket a 5 s read timeout, so an idle consumer died with TimeoutError
             # (close 1011) within a minute. A longer read timeout still notices a dead Redis.
