@@ -111,16 +111,24 @@ def test_connections_that_arrive_while_the_workers_are_busy_are_spread_across_th
             connection.close()
 
 
-def test_websockets_reach_the_live_feed(served):
-    url = f"ws://127.0.0.1:{served.port}/ws/live/"
-    origin = f"http://127.0.0.1:{served.port}"
+def test_websockets_reach_the_live_feed_and_a_closed_one_lets_the_worker_stop(tmp_path):
+    server = start(tmp_path)
+    url = f"ws://127.0.0.1:{server.port}/ws/live/"
+    origin = f"http://127.0.0.1:{server.port}"
     with (
         connect(url, origin=origin, proxy=None) as websocket,
         pytest.raises(ConnectionClosed) as closed,
     ):
         websocket.recv(timeout=30)
-
     assert closed.value.rcvd.code == 4401  # the consumer's "not logged in"
+    process = server.process
+    assert process is not None
+
+    process.terminate()
+
+    # uvicorn waits for every consumer to end; one still receiving from the channel layer kept
+    # its worker up for ever (attendance_project/channel_layer.py).
+    assert process.wait(timeout=20) == 0, server.log_tail()
 
 
 def test_a_second_server_on_the_same_port_is_refused(served, tmp_path):
