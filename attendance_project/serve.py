@@ -2,7 +2,9 @@
 
     python -m attendance_project.serve [--host 127.0.0.1] [--port 8000] [--workers N]
 
-Each worker is a uvicorn server (HTTP and WebSockets) running attendance_project.asgi. Why not
+Several workers need REDIS_URL: they share live updates and the API's throttle through Redis
+(without it there is one worker by default, and a warning if more are asked for). Each worker
+is a uvicorn server (HTTP and WebSockets) running attendance_project.asgi. Why not
 `uvicorn --workers N`: there every worker waits on one shared listening socket, and the first to
 wake accepts every connection then waiting. Clients that keep their connections open (an SIS
 polling the API, a proxy in front, the benchmark's 16 connections) could stay 16 on one worker
@@ -11,9 +13,9 @@ and none on the other for as long as they lived, one core saturated while the ot
 worker binds its own socket to the same address with SO_REUSEPORT, and the kernel hands each new
 connection to one of them by a hash of its addresses, whichever worker is awake.
 
-The parent only watches: a worker that dies after it started serving is replaced; one that dies
-before (bad settings, a database that is not there) stops the whole server with its exit code,
-since a replacement would fail the same way. SIGTERM or SIGINT stop the workers gracefully (each
+The parent only watches: a worker that is killed is replaced; one that exits by itself before it
+started serving (bad settings, say) stops the whole server with its exit status, since a
+replacement would fail the same way. SIGTERM or SIGINT stop the workers gracefully (each
 finishes the requests it holds) and then the parent.
 
 SO_REUSEPORT lets any process of the same user bind the same port and share its connections,
@@ -34,7 +36,6 @@ from multiprocessing.synchronize import Event
 import uvicorn
 
 APPLICATION = "attendance_project.asgi:application"
-STARTUP_SECONDS = 120  # importing Django, the recognition engine and opening the pools
 STOP_SECONDS = 30  # for the requests a worker holds to finish before it is killed
 
 logger = logging.getLogger("attendance_project.serve")
@@ -153,13 +154,15 @@ class Supervisor:
                 if worker.process.is_alive() or self.stopping:
                     continue
                 code = worker.process.exitcode
-                if not worker.ready.is_set():
+                # An exit status of its own before serving is a start that failed (uvicorn's 3,
+                # an import error's 1); a signal (negative) is something that befell it.
+                if not worker.ready.is_set() and code is not None and code > 0:
                     logger.error(
                         "Worker %d exited (status %s) before it started serving; stopping.",
                         worker.number,
                         code,
                     )
-                    status = code if isinstance(code, int) and code > 0 else 1
+                    status = code
                     self.stopping = True
                     break
                 logger.warning("Worker %d died (status %s); starting another.", worker.number, code)
@@ -190,17 +193,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="worker processes (default: one per core)",
+        default=None,
+        help="worker processes (default: one per core with REDIS_URL, else one)",
     )
     parser.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
     args = parser.parse_args(argv)
+    shared = bool(os.environ.get("REDIS_URL"))  # as attendance_project.settings reads it
+    if args.workers is None:
+        args.workers = (os.cpu_count() or 1) if shared else 1
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     # The parent's own few lines (start, a worker replaced) always show; --log-level is uvicorn's.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s serve: %(message)s")
+    if args.workers > 1 and not shared:
+        # Without Redis the channel layer and the cache live in each process.
+        logger.warning(
+            "Without REDIS_URL each worker has its own live updates and API throttle: a check-in"
+            " reaches only the pages connected to the worker that made it. Set REDIS_URL, or"
+            " serve with --workers 1."
+        )
     try:
         return Supervisor(args.host, args.port, args.workers, args.log_level).run()
     except AddressInUse as error:

@@ -110,15 +110,16 @@ class Served(AsgiServer):
 
     name = "attendance_project.serve"
 
-    def __init__(self, *, workers: int = 2, **kwargs: Any) -> None:
+    def __init__(self, *, workers: int | None = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.workers = workers
+        self.workers = workers  # None: serve's default
 
     def command(self) -> list[str]:
-        return [
+        command = [
             *(sys.executable, "-m", "attendance_project.serve", "--host", "127.0.0.1"),
-            *("--port", str(self.port), "--workers", str(self.workers)),
+            *("--port", str(self.port)),
         ]
+        return command if self.workers is None else [*command, "--workers", str(self.workers)]
 
     def worker_pids(self) -> list[int]:
         assert self.process is not None

@@ -33,9 +33,14 @@ pytestmark = pytest.mark.skipif(
 STARTUP_SECONDS = 90
 
 
-def server_env() -> dict[str, str]:
+def server_env(**changes: str | None) -> dict[str, str]:
     env = {**os.environ, "DEBUG": "true"}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return env
 
 
@@ -47,17 +52,18 @@ def wait_for(condition, seconds: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def start(tmp_path: Path, workers: int = 2) -> Served:
-    server = Served(env=server_env(), log=tmp_path / "serve.log", workers=workers)
+def start(tmp_path: Path, workers: int | None = 2, expected: int = 2, **env: str | None) -> Served:
+    server = Served(env=server_env(**env), log=tmp_path / "serve.log", workers=workers)
     server.start()
     server.wait_until_listening(time.monotonic() + STARTUP_SECONDS)
     # Listening means one worker is up; wait for every one.
     wait_for(
         lambda: (
-            sorted(listeners_by_worker(server.worker_pids(), server.port).values()) == [1] * workers
+            sorted(listeners_by_worker(server.worker_pids(), server.port).values())
+            == [1] * expected
         ),
         STARTUP_SECONDS,
-        f"{workers} workers listening\n{server.log_tail()}",
+        f"{expected} workers listening\n{server.log_tail()}",
     )
     return server
 
@@ -129,6 +135,33 @@ def test_websockets_reach_the_live_feed_and_a_closed_one_lets_the_worker_stop(tm
     # uvicorn waits for every consumer to end; one still receiving from the channel layer kept
     # its worker up for ever (attendance_project/channel_layer.py).
     assert process.wait(timeout=20) == 0, server.log_tail()
+
+
+def test_without_redis_one_worker_serves_by_default(tmp_path):
+    # The channel layer and the cache would live in each worker: a check-in would reach only
+    # the pages connected to the worker that made it.
+    server = start(tmp_path, workers=None, expected=1, REDIS_URL=None)
+    try:
+        assert len(server.worker_pids()) == 1
+    finally:
+        server.stop()
+
+
+def test_with_redis_one_worker_per_core_serves_by_default(tmp_path):
+    cores = os.cpu_count() or 1
+    server = start(tmp_path, workers=None, expected=cores, REDIS_URL="redis://127.0.0.1:1/0")
+    try:
+        assert len(server.worker_pids()) == cores
+    finally:
+        server.stop()
+
+
+def test_more_workers_without_redis_are_served_with_a_warning(tmp_path):
+    server = start(tmp_path, workers=2, REDIS_URL=None)
+    try:
+        assert "Without REDIS_URL each worker has its own live updates" in server.log_tail()
+    finally:
+        server.stop()
 
 
 def test_a_second_server_on_the_same_port_is_refused(served, tmp_path):
