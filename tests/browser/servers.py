@@ -15,7 +15,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
 from tests.factories import PASSWORD
-from tests.processes import Daphne
+from tests.processes import AsgiServer
 
 
 def require_postgresql_and_redis() -> None:
@@ -149,7 +149,7 @@ class SilentProxy:
             link.shut()
 
 
-def start_all(servers: list[Daphne], timeout: float = 30) -> None:
+def start_all(servers: list[AsgiServer], timeout: float = 30) -> None:
     for server in servers:
         server.start()
     deadline = time.monotonic() + timeout

@@ -25,7 +25,7 @@ from tests.browser.servers import (
     server_password,
     start_all,
 )
-from tests.processes import Daphne
+from tests.processes import Served
 from tests.recognition.conftest import decoded, enrolled_classroom, yale_photo
 
 pytestmark = [
@@ -58,10 +58,14 @@ def write_y4m(path: Path, subjects: list[int]) -> None:
 
 @pytest.fixture
 def servers(transactional_db, private_root, tmp_path):
-    """Two ASGI processes (daphne) on the test database and the Redis channel layer."""
+    """Two servers as production runs them (attendance_project.serve, uvicorn) on the test
+    database and the Redis channel layer, one worker each so that each page is known to reach
+    its own process. (daphne, which `make run` serves from, is tested in test_live_reconnect.)"""
     require_postgresql_and_redis()
     env = server_env(private_root)
-    processes = [Daphne(env=env, log=tmp_path / f"server{number}.log") for number in (1, 2)]
+    processes = [
+        Served(env=env, log=tmp_path / f"server{number}.log", workers=1) for number in (1, 2)
+    ]
     start_all(processes)
     yield [process.url for process in processes]
     for process in processes:
