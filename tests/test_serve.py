@@ -68,6 +68,18 @@ def start(tmp_path: Path, workers: int | None = 2, expected: int = 2, **env: str
     return server
 
 
+def serve_until_it_exits(*args: str, **env: str | None) -> subprocess.CompletedProcess:
+    """Run the server where it is expected to stop by itself; what it printed."""
+    return subprocess.run(  # noqa: S603 -- our own server, fixed arguments
+        [sys.executable, "-m", "attendance_project.serve", *args],
+        cwd=REPO_ROOT,
+        env=server_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     server = start(tmp_path)
@@ -166,14 +178,7 @@ def test_more_workers_without_redis_are_served_with_a_warning(tmp_path):
 
 def test_a_second_server_on_the_same_port_is_refused(served, tmp_path):
     # SO_REUSEPORT would let it join the first one's group and take half its connections.
-    second = subprocess.run(  # noqa: S603 -- our own server, fixed arguments
-        [sys.executable, "-m", "attendance_project.serve", "--port", str(served.port)],
-        cwd=REPO_ROOT,
-        env=server_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    second = serve_until_it_exits("--port", str(served.port))
 
     assert second.returncode == 2
     assert f"cannot listen on 127.0.0.1:{served.port}" in second.stderr
@@ -185,14 +190,7 @@ def test_a_port_taken_by_another_program_is_refused():
         other.bind(("127.0.0.1", 0))
         other.listen()
         port = other.getsockname()[1]
-        refused = subprocess.run(  # noqa: S603 -- our own server, fixed arguments
-            [sys.executable, "-m", "attendance_project.serve", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=server_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        refused = serve_until_it_exits("--port", str(port))
 
     assert refused.returncode == 2
     assert "Address already in use" in refused.stderr
@@ -252,16 +250,9 @@ def test_workers_stop_when_the_server_is_killed_outright(tmp_path):
 
 
 def test_a_worker_that_cannot_start_stops_the_server(tmp_path):
-    env = {**server_env(), "DJANGO_SETTINGS_MODULE": "attendance_project.no_such_settings"}
-    port = free_port()
-
-    failed = subprocess.run(  # noqa: S603 -- our own server, fixed arguments
-        [sys.executable, "-m", "attendance_project.serve", "--port", str(port), "--workers", "2"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    failed = serve_until_it_exits(
+        *("--port", str(free_port()), "--workers", "2"),
+        DJANGO_SETTINGS_MODULE="attendance_project.no_such_settings",
     )
 
     assert failed.returncode != 0
