@@ -15,10 +15,8 @@ run: install assets migrate demo ## install, migrate, create the demo schools, p
 	@if [ -n "$$REDIS_URL" ]; then \
 		$(VENV)/bin/celery -A attendance_project worker -B -Q celery,retrain -c 1 --loglevel=INFO & \
 		trap "kill $$! 2>/dev/null" EXIT; \
-		$(VENV)/bin/daphne -b $(HOST) -p $(PORT) attendance_project.asgi:application; \
-	else \
-		$(VENV)/bin/daphne -b $(HOST) -p $(PORT) attendance_project.asgi:application; \
-	fi
+	fi; \
+	$(PY) -m attendance_project.serve --host $(HOST) --port $(PORT)
 
 test: install-dev assets browser ## install everything and run every check and test
 	$(VENV)/bin/ruff check .

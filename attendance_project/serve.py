@@ -142,9 +142,10 @@ class Supervisor:
             Worker(number, self.host, self.port, self.log_level) for number in range(self.count)
         ]
         pids = " ".join(str(worker.process.pid) for worker in self.workers)
+        workers = f"{self.count} worker{'s' if self.count > 1 else ''}"
         logger.info(
-            "Serving http://%s:%d/ from %d workers (pids %s), parent pid %d",
-            *(self.host, self.port, self.count, pids, os.getpid()),
+            "Serving http://%s:%d/ from %s (pids %s), parent pid %d",
+            *(self.host, self.port, workers, pids, os.getpid()),
         )
         status = 0
         while not self.stopping:
