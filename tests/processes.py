@@ -174,3 +174,42 @@ def listeners_by_worker(pids: list[int], port: int) -> dict[int, int]:
     """How many listening sockets on `port` each of these processes holds."""
     inodes = _sockets_on_port(port, "0A")
     return {pid: _held(pid, inodes) for pid in pids}
+
+
+class RedisServer:
+    """A redis-server of a test's own on a fixed port, keeping nothing on disk: it can be stopped
+    and started again where the machine's Redis, which everything else shares, cannot."""
+
+    def __init__(self, binary: str, port: int | None = None) -> None:
+        self.binary = binary
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 -- a server binary with fixed arguments
+            [
+                *(self.binary, "--bind", "127.0.0.1", "--port", str(self.port)),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server on port {self.port} did not answer")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
