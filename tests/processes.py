@@ -128,7 +128,8 @@ class Served(AsgiServer):
 
 def worker_pids(parent: int) -> list[int]:
     """The worker processes a server started (multiprocessing's spawned children), not its
-    resource tracker."""
+    resource tracker. The kernel's list of children may miss one while another is being reaped:
+    a caller that waits for a change should check one reading whole, and read again."""
     children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
     pids = []
     for pid in children:
