@@ -23,6 +23,7 @@ so before starting the workers the parent checks that nothing listens there alre
 """
 
 import argparse
+import errno
 import logging
 import multiprocessing
 import os
@@ -42,7 +43,7 @@ logger = logging.getLogger("attendance_project.serve")
 spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of the parent's state
 
 
-class AddressInUse(OSError):
+class CannotListen(OSError):
     pass
 
 
@@ -58,12 +59,15 @@ def listening_socket(host: str, port: int, *, share: bool) -> socket.socket:
         sock.bind((host, port))
     except OSError as error:
         sock.close()
-        raise AddressInUse(f"cannot listen on {host}:{port}: {error.strerror}") from error
+        message = f"cannot listen on {host}:{port}: {error.strerror}"
+        if error.errno == errno.EADDRINUSE:
+            message += ". Is another server running there?"
+        raise CannotListen(error.errno, message) from error
     return sock
 
 
 def check_address_free(host: str, port: int) -> None:
-    """Raise AddressInUse if any process listens on host:port, a server of ours included: a
+    """Raise CannotListen if any process listens on host:port, a server of ours included: a
     socket without SO_REUSEPORT cannot join the group of one that has it."""
     listening_socket(host, port, share=False).close()
 
@@ -118,7 +122,6 @@ class Worker:
             name=f"attendance-worker-{number}",
         )
         self.process.start()
-        self.started_at = time.monotonic()
 
 
 class Supervisor:
@@ -217,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         return Supervisor(args.host, args.port, args.workers, args.log_level).run()
-    except AddressInUse as error:
-        logger.error("%s. Is another server running there?", error)
+    except CannotListen as error:
+        logger.error("%s", error.strerror)
         return 2
 
 
